@@ -1,0 +1,71 @@
+import BetterSqlite3 from 'better-sqlite3';
+import {
+  CompiledQuery,
+  Kysely,
+  SqliteAdapter,
+  SqliteDriver,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+} from 'kysely';
+import type { Database } from './schema.js';
+
+/**
+ * Write transactions take SQLite's write lock up front (BEGIN IMMEDIATE). A deferred
+ * transaction that reads first and writes later can fail with SQLITE_BUSY the moment another
+ * process (a second `wb run`, the server) commits in between, without waiting for the lock.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class WorkspaceDialect implements Dialect {
+  constructor(private readonly database: BetterSqlite3.Database) {}
+  createAdapter() {
+    return new SqliteAdapter();
+  }
+  createDriver(): Driver {
+    return new ImmediateSqliteDriver({ database: this.database });
+  }
+  createIntrospector(db: Kysely<any>) {
+    return new SqliteIntrospector(db);
+  }
+  createQueryCompiler() {
+    return new SqliteQueryCompiler();
+  }
+}
+
+export interface Connection {
+  db: Kysely<Database>;
+  /** The underlying handle, for the few hot paths and pragmas Kysely does not cover. */
+  raw: BetterSqlite3.Database;
+  close(): Promise<void>;
+}
+
+export function openSqlite(file: string, opts: { readonly?: boolean } = {}): Connection {
+  const raw = new BetterSqlite3(file, { readonly: opts.readonly ?? false, timeout: 15_000 });
+  // WAL lets readers (the server, `wb run logs`) work while a run writes. synchronous=NORMAL
+  // in WAL mode survives any process crash; only a power cut can lose the last commits.
+  if (!opts.readonly) {
+    raw.pragma('journal_mode = WAL');
+    raw.pragma('synchronous = NORMAL');
+  }
+  raw.pragma('foreign_keys = ON');
+  raw.pragma('busy_timeout = 15000');
+  raw.defaultSafeIntegers(false);
+  const db = new Kysely<Database>({ dialect: new WorkspaceDialect(raw) });
+  let closed = false;
+  return {
+    db,
+    raw,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy(); // closes `raw` too
+    },
+  };
+}

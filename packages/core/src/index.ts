@@ -1,0 +1,13 @@
+export * from './errors.js';
+export * from './ids.js';
+export * from './time.js';
+export * from './config.js';
+export * from './names.js';
+export * from './process-info.js';
+export * from './events.js';
+export * from './workspace.js';
+export * from './projects.js';
+export * from './blobs/blob-store.js';
+export { migrateToLatest, schemaVersion, migrations } from './db/migrate.js';
+export { openSqlite } from './db/connect.js';
+export type { Database } from './db/schema.js';
