@@ -1,2 +1,3 @@
 export * from './errors.js';
 export * from './entities.js';
+export * from './http.js';

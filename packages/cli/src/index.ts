@@ -1,1 +1,1 @@
-export {};
+export { buildProgram, version } from './program.js';

@@ -23,7 +23,7 @@ class StaticProvider implements MigrationProvider {
  */
 export async function migrateToLatest(db: Kysely<any>, upTo = schemaVersion): Promise<{ applied: string[] }> {
   const known = new Set(Object.keys(migrations));
-  const tables = await db.introspection.getTables();
+  const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
   if (tables.some((t) => t.name === 'kysely_migration')) {
     const rows = await db.selectFrom('kysely_migration').select('name').execute();
     const unknown = rows.map((r: { name: string }) => r.name).filter((n: string) => !known.has(n));

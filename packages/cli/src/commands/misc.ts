@@ -1,0 +1,104 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { withWorkspace } from '../context.js';
+import { bytes, printJson, table } from '../output.js';
+
+export function registerTemplate(program: Command): void {
+  const template = program.command('template').description('built-in training templates');
+  template
+    .command('list')
+    .alias('ls')
+    .description('list templates')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const { listTemplates } = await import('@workbench/runner');
+      const list = listTemplates();
+      if (opts.json) return printJson(list);
+      process.stdout.write(
+        table(
+          list.map((t) => ({ name: t.name, requires: t.requires.join(', '), params: Object.entries(t.params).map(([k, p]) => (p.required ? `${k}*` : k)).join(' '), description: t.description })),
+          [
+            { key: 'name', title: 'name' },
+            { key: 'requires', title: 'needs' },
+            { key: 'params', title: 'params (* required)' },
+            { key: 'description', title: 'description' },
+          ],
+        ) + '\nrun one: wb run --project P --template NAME --dataset D --param target=COLUMN\n',
+      );
+    });
+  template
+    .command('show <name>')
+    .description('show a template and its params')
+    .option('--json', 'print JSON')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      const { getTemplate } = await import('@workbench/runner');
+      const t = getTemplate(name);
+      if (opts.json) return printJson(t);
+      process.stdout.write(
+        [`${t.name}: ${t.description}`, `  needs: ${t.requires.join(', ') || 'nothing'}`, 'params:', ...Object.entries(t.params).map(([k, p]) => `  ${k}${p.required ? ' (required)' : p.default !== undefined ? ` (default ${JSON.stringify(p.default)})` : ''}: ${p.description}`)].join('\n') + '\n',
+      );
+    });
+}
+
+export function registerGc(program: Command): void {
+  program
+    .command('gc')
+    .description('empty the trash for good and free the space of blobs nothing refers to')
+    .option('--older-than <days>', 'only trash deleted more than this many days ago', '0')
+    .option('--dry-run', 'say what would be removed, remove nothing')
+    .option('--json', 'print JSON')
+    .action(async (opts: { olderThan: string; dryRun?: boolean; json?: boolean }, cmd: Command) =>
+      withWorkspace(cmd, async (ws) => {
+        const { purge } = await import('@workbench/core');
+        const res = await purge(ws, { olderThanDays: Math.max(0, Number(opts.olderThan) || 0), dryRun: opts.dryRun ?? false });
+        if (opts.json) return printJson(res);
+        process.stdout.write(`${opts.dryRun ? 'would remove' : 'removed'}: ${JSON.stringify(res)}\n`);
+      }),
+    );
+}
+
+export function registerWorkspace(program: Command): void {
+  program
+    .command('workspace')
+    .description('where the workspace is and how big it is')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) =>
+      withWorkspace(cmd, async (ws) => {
+        const { schemaVersion, readServerInfo } = await import('@workbench/core');
+        const dbBytes = (await stat(path.join(ws.dir, 'workbench.db')).catch(() => ({ size: 0 }))).size;
+        const blobs = await ws.db.selectFrom('blobs').select((e) => [e.fn.countAll<number>().as('count'), e.fn.sum<number>('size').as('bytes')]).executeTakeFirstOrThrow();
+        const server = await readServerInfo(ws);
+        const info = { dir: ws.dir, workspaceId: await ws.workspaceId(), schemaVersion, databaseBytes: dbBytes, blobCount: Number(blobs.count), blobBytes: Number(blobs.bytes ?? 0), server: server ? server.url : null };
+        if (opts.json) return printJson(info);
+        process.stdout.write(
+          [`workspace ${info.dir}`, `  schema     v${info.schemaVersion}`, `  database   ${bytes(info.databaseBytes)}`, `  blobs      ${info.blobCount} (${bytes(info.blobBytes)})`, `  server     ${info.server ?? 'not running (wb serve)'}`].join('\n') + '\n',
+        );
+      }),
+    );
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('start the local server and web app on 127.0.0.1')
+    .option('--port <port>', 'port (default $WB_PORT or 7878; 0 picks a free one)')
+    .option('--json', 'print the address as one JSON line when ready')
+    .action(async (opts: { port?: string; json?: boolean }, cmd: Command) => {
+      const { resolveWorkspaceDir, readSettings, invalid } = await import('@workbench/core');
+      const { startServer } = await import('@workbench/server');
+      const settings = readSettings();
+      const port = opts.port === undefined ? settings.WB_PORT : Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalid(`--port must be 0-65535, got ${opts.port}`);
+      const dir = resolveWorkspaceDir(cmd.optsWithGlobals<{ workspace?: string }>().workspace);
+      const server = await startServer({ workspaceDir: dir, port, logLevel: settings.WB_LOG_LEVEL });
+      if (opts.json) process.stdout.write(JSON.stringify({ url: server.url, tokenUrl: server.tokenUrl, port: server.port, workspace: dir }) + '\n');
+      else process.stdout.write(`Workbench is running for ${dir}\n  web app:  ${server.tokenUrl}\n  API:      ${server.url}/api/v1  (token in ${path.join(dir, 'token')})\nPress Ctrl-C to stop.\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await server.close();
+    });
+}

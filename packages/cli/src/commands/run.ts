@@ -1,0 +1,350 @@
+import { copyFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { LogLine, Run, RunStatus } from '@workbench/api';
+import { openWorkspace, withWorkspace } from '../context.js';
+import { ago, bytes, duration, num, printJson, table } from '../output.js';
+
+const collect = (v: string, prev: string[]) => prev.concat([v]);
+
+const statusExit: Record<RunStatus, number> = { succeeded: 0, failed: 1, cancelled: 130, lost: 1, queued: 1, running: 1 };
+
+function runDuration(r: Run): string {
+  if (!r.startedAt) return '';
+  const end = r.endedAt ? Date.parse(r.endedAt) : Date.now();
+  return duration(end - Date.parse(r.startedAt));
+}
+
+function formatLog(l: LogLine): string {
+  const t = new Date(l.ts).toISOString().slice(11, 23);
+  const tag = l.stream === 'stdout' ? '' : l.stream === 'stderr' ? ' [stderr]' : l.stream === 'system' ? ' [wb]' : ` [${l.level.toLowerCase()}]`;
+  return `${t}${tag} ${l.text}`;
+}
+
+export function registerRun(program: Command): void {
+  const run = program.command('run').description('start a supervised run (wb run --project P -- CMD…), or manage runs');
+
+  run
+    .command('start [command...]', { isDefault: true })
+    .description('start a supervised run: wb run --project P [--dataset D] [--param k=v] -- python3 train.py')
+    .requiredOption('-p, --project <project>', 'the project the run belongs to')
+    .option('-n, --name <name>', 'a name for the run (default run-N)')
+    .option('-d, --dataset <ref>', 'a dataset the run reads (repeatable): NAME, NAME@VERSION or id', collect, [])
+    .option('--param <key=value>', 'a parameter (repeatable); also passed to the process in WB_PARAMS', collect, [])
+    .option('--tag <key=value>', 'a tag (repeatable)', collect, [])
+    .option('-t, --template <name>', 'run a built-in template instead of a command (wb template list)')
+    .option('--grace <seconds>', 'seconds between SIGTERM and SIGKILL when cancelled')
+    .option('-q, --quiet', "don't echo the process's output")
+    .option('--json', 'print the finished run as JSON')
+    .action(async (command: string[], opts: { project: string; name?: string; dataset: string[]; param: string[]; tag: string[]; template?: string; grace?: string; quiet?: boolean; json?: boolean }, cmd: Command) => {
+      const { prepareRun, parseParamAssignments, parseTagAssignments } = await import('@workbench/runner');
+      const { Runs } = await import('@workbench/core');
+      const ws = await openWorkspace(cmd);
+      try {
+        const graceSeconds = opts.grace === undefined ? undefined : Number(opts.grace);
+        if (graceSeconds !== undefined && !(graceSeconds >= 0 && graceSeconds <= 3600)) throw Object.assign(new Error('--grace must be between 0 and 3600 seconds'), { code: 'INVALID_INPUT', exitCode: 2 });
+        const prepared = await prepareRun(ws, {
+          project: opts.project,
+          ...(opts.name ? { name: opts.name } : {}),
+          ...(command.length ? { command } : {}),
+          ...(opts.template ? { template: opts.template } : {}),
+          datasets: opts.dataset,
+          params: parseParamAssignments(opts.param),
+          tags: parseTagAssignments(opts.tag),
+          cwd: process.cwd(),
+          ...(graceSeconds !== undefined ? { graceMs: graceSeconds * 1000 } : {}),
+          ...(opts.quiet || opts.json
+            ? {}
+            : { onOutput: (stream: 'stdout' | 'stderr', text: string) => (stream === 'stdout' ? process.stdout : process.stderr).write(text + '\n') }),
+        });
+        const r = prepared.run;
+        if (!opts.json) process.stderr.write(`wb: run ${r.id} (${r.name}) in ${r.projectName}: ${r.command.join(' ')}\n`);
+        // Ctrl-C asks the process to stop (SIGTERM, then SIGKILL after the grace period); a
+        // second Ctrl-C kills it at once. The run ends `cancelled` either way.
+        let interrupts = 0;
+        const onSignal = (sig: NodeJS.Signals) => {
+          interrupts++;
+          if (!opts.json) process.stderr.write(interrupts === 1 ? `\nwb: ${sig}: cancelling run ${r.id} (again to kill it now)\n` : `\nwb: killing run ${r.id}\n`);
+          prepared.supervisor.cancel(`cancelled by ${sig === 'SIGINT' ? 'Ctrl-C' : sig}`);
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        const outcome = await prepared.start();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        const done = await new Runs(ws).get(r.id);
+        if (opts.json) printJson(done);
+        else {
+          const metrics = (done.metrics ?? []).slice(0, 8).map((m) => `${m.key}=${num(m.last)}`).join('  ');
+          process.stderr.write(`wb: run ${r.id} ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''} after ${runDuration(done)}${metrics ? `  ${metrics}` : ''}\n`);
+        }
+        process.exitCode = statusExit[outcome.status];
+      } finally {
+        await ws.close();
+      }
+    });
+
+  run
+    .command('list')
+    .alias('ls')
+    .description('list runs, newest first')
+    .option('-p, --project <project>', 'only this project')
+    .option('-s, --status <list>', 'only these statuses, comma-separated (queued,running,succeeded,failed,cancelled,lost)')
+    .option('--name <text>', 'name contains')
+    .option('--sort <by>', 'created, name, status, started, param:KEY, metric:KEY[:min|max|last]', 'created')
+    .option('--asc', 'ascending order')
+    .option('-w, --where <filter>', 'filter like param:lr>0.01 or metric:loss:min<0.2 (repeatable)', collect, [])
+    .option('-l, --limit <n>', 'at most this many', '50')
+    .option('--offset <n>', 'skip this many', '0')
+    .option('--deleted', 'list the trash instead')
+    .option('--json', 'print JSON (with params, tags and metric summaries)')
+    .action(async (opts: { project?: string; status?: string; name?: string; sort: string; asc?: boolean; where: string[]; limit: string; offset: string; deleted?: boolean; json?: boolean }, cmd: Command) =>
+      withWorkspace(cmd, async (ws) => {
+        const { Runs, invalid } = await import('@workbench/core');
+        const { runStatuses } = await import('@workbench/api');
+        const status = opts.status ? opts.status.split(',').map((s) => s.trim()) : undefined;
+        for (const s of status ?? []) if (!(runStatuses as readonly string[]).includes(s)) throw invalid(`unknown status '${s}'`, `use ${runStatuses.join(', ')}`);
+        const { runs, total } = await new Runs(ws).list({
+          ...(opts.project ? { project: opts.project } : {}),
+          ...(status ? { status: status as RunStatus[] } : {}),
+          ...(opts.name ? { name: opts.name } : {}),
+          sort: opts.sort,
+          desc: !opts.asc,
+          where: opts.where,
+          limit: Math.max(1, Number(opts.limit) || 50),
+          offset: Math.max(0, Number(opts.offset) || 0),
+          deleted: opts.deleted ?? false,
+          details: true,
+        });
+        if (opts.json) return printJson({ runs, total });
+        if (runs.length === 0) return void process.stdout.write('no runs match: start one with wb run --project P -- python3 train.py\n');
+        const metricKey = /^metric:([^:]+)/.exec(opts.sort)?.[1];
+        process.stdout.write(
+          table(
+            runs.map((r) => {
+              const m = metricKey ? r.metrics?.find((x) => x.key === metricKey) : r.metrics?.[0];
+              return {
+                id: r.id,
+                name: r.name,
+                project: r.projectName,
+                status: r.status + (r.status === 'running' && r.progress?.total ? ` ${Math.round((100 * r.progress.current) / r.progress.total)}%` : ''),
+                created: ago(r.createdAt),
+                took: runDuration(r),
+                metric: m ? `${m.key}=${num(m.last)}` : '',
+              };
+            }),
+            [
+              { key: 'id', title: 'id' },
+              { key: 'name', title: 'name' },
+              { key: 'project', title: 'project' },
+              { key: 'status', title: 'status' },
+              { key: 'created', title: 'created' },
+              { key: 'took', title: 'duration' },
+              { key: 'metric', title: 'metric' },
+            ],
+          ) + (total > runs.length ? `(${runs.length} of ${total}; --limit/--offset for more)\n` : ''),
+        );
+      }),
+    );
+
+  run
+    .command('show <id>')
+    .description('show a run: status, params, metrics, datasets, artifacts')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { json?: boolean }, cmd: Command) =>
+      withWorkspace(cmd, async (ws) => {
+        const { Runs, Artifacts } = await import('@workbench/core');
+        const r = await new Runs(ws).get(id);
+        const artifacts = await new Artifacts(ws).list(r.id);
+        if (opts.json) return printJson({ ...r, artifacts });
+        const lines = [
+          `run ${r.id}  ${r.name}  (${r.projectName})`,
+          `  status     ${r.status}${r.statusReason ? ` — ${r.statusReason}` : ''}${r.exitCode !== null ? ` (exit ${r.exitCode})` : ''}`,
+          `  command    ${r.template ? `template ${r.template}: ` : ''}${r.command.join(' ')}`,
+          `  created    ${r.createdAt}`,
+          r.startedAt ? `  started    ${r.startedAt}  (${runDuration(r)})` : null,
+          r.progress ? `  progress   ${r.progress.current}${r.progress.total !== null ? ` / ${r.progress.total}` : ''}` : null,
+          r.host ? `  host       ${r.host}` : null,
+        ];
+        if (Object.keys(r.params).length) lines.push('params:', ...Object.entries(r.params).map(([k, v]) => `  ${k} = ${JSON.stringify(v)}`));
+        if (Object.keys(r.tags).length) lines.push('tags:', ...Object.entries(r.tags).map(([k, v]) => `  ${k} = ${v}`));
+        if (r.datasets?.length) lines.push('datasets:', ...r.datasets.map((d) => `  ${d.name}@${d.version}  sha256:${d.fingerprint}`));
+        if (r.metrics?.length) {
+          lines.push('metrics:', table(r.metrics.map((m) => ({ key: m.key, last: num(m.last), min: num(m.min), max: num(m.max), step: m.lastStep, count: m.count })), [
+            { key: 'key', title: 'key' },
+            { key: 'last', title: 'last', align: 'right' },
+            { key: 'min', title: 'min', align: 'right' },
+            { key: 'max', title: 'max', align: 'right' },
+            { key: 'step', title: 'step', align: 'right' },
+            { key: 'count', title: 'points', align: 'right' },
+          ]).replace(/^/gm, '  ').trimEnd());
+        }
+        if (artifacts.length) lines.push('artifacts:', ...artifacts.map((a) => `  ${a.name}  ${a.kind}  ${bytes(a.size)}  sha256:${a.sha256.slice(0, 16)}…`));
+        process.stdout.write(lines.filter((l) => l !== null).join('\n') + '\n');
+      }),
+    );
+
+  run
+    .command('logs <id>')
+    .description("print a run's log lines (stdout, stderr, events)")
+    .option('-f, --follow', 'keep printing new lines until the run ends')
+    .option('--stream <name>', 'only stdout, stderr, event or system')
+    .option('--tail <n>', 'only the last N lines')
+    .option('--search <text>', 'only lines containing this text')
+    .option('--json', 'print JSON lines')
+    .action(async (id: string, opts: { follow?: boolean; stream?: string; tail?: string; search?: string; json?: boolean }, cmd: Command) =>
+      withWorkspace(cmd, async (ws) => {
+        const { Runs, readLogs, isTerminal, invalid } = await import('@workbench/core');
+        const { logStreams } = await import('@workbench/api');
+        if (opts.stream && !(logStreams as readonly string[]).includes(opts.stream)) throw invalid(`unknown stream '${opts.stream}'`, `use ${logStreams.join(', ')}`);
+        const runs = new Runs(ws);
+        const r = await runs.get(id);
+        const filter = { ...(opts.stream ? { stream: opts.stream as LogLine['stream'] } : {}), ...(opts.search ? { search: opts.search } : {}) };
+        const print = (lines: LogLine[]) => process.stdout.write(lines.map((l) => (opts.json ? JSON.stringify(l) : formatLog(l))).join('\n') + (lines.length ? '\n' : ''));
+        let after = 0;
+        if (opts.tail) {
+          const lines = await readLogs(ws.db, r.id, { ...filter, tail: true, limit: Math.max(1, Number(opts.tail) || 10) });
+          print(lines);
+          after = lines.at(-1)?.seq ?? (await readLogs(ws.db, r.id, { tail: true, limit: 1 })).at(-1)?.seq ?? 0;
+        }
+        for (;;) {
+          for (;;) {
+            const lines = await readLogs(ws.db, r.id, { ...filter, afterSeq: after, limit: 5000 });
+            if (lines.length === 0) break;
+            print(lines);
+            after = lines.at(-1)!.seq;
+          }
+          if (!opts.follow) break;
+          const status = (await runs.get(r.id)).status;
+          if (isTerminal(status)) {
+            const rest = await readLogs(ws.db, r.id, { ...filter, afterSeq: after, limit: 100_000 });
+            print(rest);
+            break;
+          }
+          await new Promise((res) => setTimeout(res, 200));
+        }
+      }),
+    );
+
+  run
+    .command('metrics <id>')
+    .description("a run's metric summaries, or one metric's points with --key")
+    .option('-k, --key <key>', 'print the points of this metric')
+    .option('--all', 'with --key: every stored point (all attempts), in arrival order')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { key?: string; all?: boolean; json?: boolean }, cmd: Command) =>
+      withWorkspace(cmd, async (ws) => {
+        const { Runs, readSeries, readRawSeries, notFound } = await import('@workbench/core');
+        const { toWireNumber } = await import('@workbench/api');
+        const r = await new Runs(ws).get(id);
+        if (!opts.key) {
+          const ms = r.metrics ?? [];
+          if (opts.json) return printJson(ms.map((m) => ({ ...m, last: m.last })));
+          if (ms.length === 0) return void process.stdout.write('no metrics logged yet\n');
+          process.stdout.write(table(ms.map((m) => ({ key: m.key, last: num(m.last), min: num(m.min), max: num(m.max), step: m.lastStep, count: m.count })), [
+            { key: 'key', title: 'key' },
+            { key: 'last', title: 'last', align: 'right' },
+            { key: 'min', title: 'min', align: 'right' },
+            { key: 'max', title: 'max', align: 'right' },
+            { key: 'step', title: 'last step', align: 'right' },
+            { key: 'count', title: 'points', align: 'right' },
+          ]));
+          return;
+        }
+        if (!(r.metrics ?? []).some((m) => m.key === opts.key)) throw notFound('metric', opts.key, `this run has: ${(r.metrics ?? []).map((m) => m.key).join(', ') || 'no metrics'}`);
+        const c = opts.all ? await readRawSeries(ws.db, r.id, opts.key) : await readSeries(ws.db, r.id, opts.key);
+        const points = Array.from(c.step, (step, i) => ({ step, value: c.value[i]!, attempt: c.attempt[i]!, seq: c.seq[i]!, ts: c.ts[i]! }));
+        if (opts.json) return printJson(points.map((p) => ({ ...p, value: toWireNumber(p.value) })));
+        process.stdout.write(table(points.map((p) => ({ step: p.step, value: num(p.value), attempt: p.attempt, seq: p.seq, time: new Date(p.ts).toISOString() })), [
+          { key: 'step', title: 'step', align: 'right' },
+          { key: 'value', title: 'value', align: 'right' },
+          { key: 'attempt', title: 'attempt', align: 'right' },
+          { key: 'seq', title: 'seq', align: 'right' },
+          { key: 'time', title: 'time' },
+        ]));
+      }),
+    );
+
+  run
+    .command('cancel <id>')
+    .description('stop a run: SIGTERM, then SIGKILL after the grace period')
+    .option('--json', 'print JSON')
+    .option('--no-wait', 'return at once instead of waiting for the run to end')
+    .action(async (id: string, opts: { json?: boolean; wait: boolean }, cmd: Command) =>
+      withWorkspace(cmd, async (ws) => {
+        const { Runs, isTerminal } = await import('@workbench/core');
+        const runs = new Runs(ws);
+        let r = await runs.requestCancel(id);
+        if (opts.wait) {
+          const deadline = Date.now() + 3_700_000;
+          while (!isTerminal(r.status) && Date.now() < deadline) {
+            await new Promise((res) => setTimeout(res, 100));
+            r = await runs.get(r.id);
+          }
+        }
+        if (opts.json) printJson(r);
+        else process.stdout.write(isTerminal(r.status) ? `run ${r.id} ${r.status}\n` : `asked run ${r.id} to stop\n`);
+      }),
+    );
+
+  run
+    .command('rm <id>')
+    .description('move an ended run to the trash')
+    .action(async (id: string, _o: unknown, cmd: Command) =>
+      withWorkspace(cmd, async (ws) => {
+        const { Runs } = await import('@workbench/core');
+        const r = await new Runs(ws).delete(id);
+        process.stdout.write(`moved run ${r.id} to the trash (wb run restore ${r.id} brings it back)\n`);
+      }),
+    );
+
+  run
+    .command('restore <id>')
+    .description('bring a run back from the trash')
+    .action(async (id: string, _o: unknown, cmd: Command) =>
+      withWorkspace(cmd, async (ws) => {
+        const { Runs } = await import('@workbench/core');
+        const r = await new Runs(ws).restore(id);
+        process.stdout.write(`restored run ${r.id}\n`);
+      }),
+    );
+
+  run
+    .command('move <id> <project>')
+    .description('move a run to another project')
+    .action(async (id: string, project: string, _o: unknown, cmd: Command) =>
+      withWorkspace(cmd, async (ws) => {
+        const { Runs } = await import('@workbench/core');
+        const r = await new Runs(ws).move(id, project);
+        process.stdout.write(`moved run ${r.id} to ${r.projectName}\n`);
+      }),
+    );
+
+  run
+    .command('tag <id> <key=value...>')
+    .description('set tags on a run')
+    .action(async (id: string, pairs: string[], _o: unknown, cmd: Command) =>
+      withWorkspace(cmd, async (ws) => {
+        const { Runs } = await import('@workbench/core');
+        const { parseTagAssignments } = await import('@workbench/runner');
+        const r = await new Runs(ws).setTags(id, parseTagAssignments(pairs));
+        process.stdout.write(`tagged run ${r.id}: ${Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+      }),
+    );
+
+  run
+    .command('artifact <id> <name>')
+    .description("copy one of a run's artifacts out of the workspace")
+    .option('-o, --output <path>', 'where to write it (default: the artifact name in the current folder)')
+    .action(async (id: string, name: string, opts: { output?: string }, cmd: Command) =>
+      withWorkspace(cmd, async (ws) => {
+        const { Runs, Artifacts, checkArtifactName } = await import('@workbench/core');
+        const r = await new Runs(ws).get(id);
+        const a = await new Artifacts(ws).get(r.id, checkArtifactName(name));
+        const dest = path.resolve(opts.output ?? a.name);
+        await mkdir(path.dirname(dest), { recursive: true });
+        await copyFile(a.path, dest);
+        process.stdout.write(`wrote ${dest} (${bytes(a.size)}, sha256 ${a.sha256})\n`);
+      }),
+    );
+}

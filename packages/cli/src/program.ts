@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { registerDataset } from './commands/dataset.js';
+import { registerGc, registerServe, registerTemplate, registerWorkspace } from './commands/misc.js';
+import { registerProject } from './commands/project.js';
+import { registerRun } from './commands/run.js';
+
+// The bundler writes the version in; unbundled (tests, tsc output) it is read from package.json.
+declare const __WB_VERSION__: string | undefined;
+export const version: string =
+  typeof __WB_VERSION__ === 'string' ? __WB_VERSION__ : (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export function buildProgram(): Command {
+  const program = new Command('wb')
+    .description('Workbench: track, train, ship and run models on your own machine')
+    .version(version, '-V, --version')
+    .option('-w, --workspace <dir>', 'workspace folder (default $WB_HOME or ~/.workbench)')
+    .showHelpAfterError('(wb --help lists the commands)')
+    .configureHelp({ sortSubcommands: false });
+  registerProject(program);
+  registerDataset(program);
+  registerRun(program);
+  registerTemplate(program);
+  registerServe(program);
+  registerWorkspace(program);
+  registerGc(program);
+  return program;
+}
