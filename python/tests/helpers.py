@@ -166,17 +166,20 @@ class Child:
         return Result(rc, raw, self._out.get("stdout", b""), self._out.get("stderr", b""), elapsed)
 
 
-def run_python(
-    code, env=None, cwd=None, timeout=60, channel="pipe", fd3=True, read_delay=0.0, read_chunk=65536
+def run_argv(
+    argv, env=None, cwd=None, timeout=60, channel="pipe", fd3=True, read_delay=0.0, read_chunk=65536
 ):
-    """Run ``code`` (dedented) in a child Python; read its channel to EOF; wait for it."""
-    child = Child(
-        [sys.executable, "-c", textwrap.dedent(code)], env=env, cwd=cwd, channel=channel, fd3=fd3
-    )
+    """Run ``argv``; read its channel to EOF; wait for it."""
+    child = Child(argv, env=env, cwd=cwd, channel=channel, fd3=fd3)
     raw = b""
     if fd3:
         raw = read_all(child.read_fd, chunk=read_chunk, delay=read_delay)
     return child.wait(timeout, raw)
+
+
+def run_python(code, **kw):
+    """Run ``code`` (dedented) in a child Python (see run_argv for the options)."""
+    return run_argv([sys.executable, "-c", textwrap.dedent(code)], **kw)
 
 
 def tempdir(testcase):

@@ -8,7 +8,6 @@ import json
 import os
 import sys
 import textwrap
-import time
 import unittest
 
 from helpers import Child, read_all, read_jsonl, run_python, tempdir
@@ -107,7 +106,7 @@ class FullQueueTest(unittest.TestCase):
         self.assertEqual(result.rc, 0, result.describe())
         loop, worst = (float(x) for x in result.stdout.split()[1::2])
         # The training loop never waits long: one call at most ~5 ms (plus scheduling).
-        self.assertLess(worst, 0.1, result.stdout)
+        self.assertLess(worst, 0.25, result.stdout)
         self.assertLess(loop, 20, result.stdout)
         # Exit: a flush timeout of 1 s, then the rest is spooled.
         self.assertLess(result.elapsed, 1 + 8, "exit took %.1fs" % result.elapsed)

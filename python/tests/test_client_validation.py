@@ -2,9 +2,10 @@
 nothing is sent for it: the channel must only ever carry valid events."""
 
 import json
+import tempfile
 import unittest
 
-from helpers import run_python, tempdir
+from helpers import run_python
 
 # Each case: (label, python expression). The child evaluates every one, records what it
 # raised, and finally logs one good metric so the test can check nothing else was sent.
@@ -57,8 +58,6 @@ print(json.dumps(out))
 class ValidationTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        import tempfile
-
         cls._dir = tempfile.TemporaryDirectory(prefix="wb-test-")
         cls.result = run_python(CHILD % (CASES,), cwd=cls._dir.name)
         cls.raised = json.loads(cls.result.stdout) if cls.result.rc == 0 else {}

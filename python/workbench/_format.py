@@ -199,7 +199,7 @@ def format_batch(batch, out):
             ms = int(ts * 1000.0)
             if ms != last_ms:
                 last_ms = ms
-                ts_tail = ',"ts":%d.%03d}\n' % divmod(ms, 1000)
+                ts_tail = '}\n'
             vs = repr(v)
             if vs[-1] in "nf":
                 vs = _nonfinite(v)

@@ -89,6 +89,12 @@ class Spool:
         self._lock = threading.Lock()
         self._failed = False
 
+    def where(self):
+        """The spool file's path, for messages (outside a run: its folder, until opened)."""
+        if self.path:
+            return self.path
+        return os.path.dirname(self._path_fn()) + os.sep if self._offline else self._path_fn()
+
     def after_fork_in_child(self):
         # The parent still owns what was buffered; the lock may have been held at fork.
         self._lock = threading.Lock()
@@ -226,7 +232,9 @@ class Transport:
             # queue: a reader that stopped reading must not slow every call by 5 ms.
             self.overflowing = True
             self._announce(
-                "queue", "event queue full (%d events): spooling further events" % self.capacity
+                "queue",
+                "event queue full (%d events): further events are saved to %s"
+                % (self.capacity, self.spool.where()),
             )
         lines = []
         _format.format_batch((item,), lines)
@@ -325,6 +333,12 @@ class Transport:
         off, total = 0, len(data)
         poller = None
         while off < total:
+            # Past the exit deadline nothing more goes to the channel, even when the
+            # reader keeps up: the process is about to end, and a write still in flight
+            # then would be lost; the spool is sure.
+            if self._deadline is not None and time.monotonic() >= self._deadline:
+                self._fail(data, off, "exit flush timed out")
+                return False
             try:
                 off += os.write(fd, view[off:])
                 continue
@@ -333,16 +347,13 @@ class Transport:
             except OSError as exc:  # EPIPE, EBADF, ECONNRESET...: the supervisor is gone
                 self._fail(data, off, "event channel closed (%s)" % (exc.strerror or exc))
                 return False
-            # The reader is slow: wait for room, watching the exit deadline.
+            # The reader is slow: wait for room (in short slices, to see the deadline).
             if poller is None:
                 poller = select.poll()
                 poller.register(fd, select.POLLOUT)
             wait_ms = 100
             if self._deadline is not None:
                 left = self._deadline - time.monotonic()
-                if left <= 0:
-                    self._fail(data, off, "exit flush timed out")
-                    return False
                 wait_ms = max(1, min(wait_ms, int(left * 1000) + 1))
             poller.poll(wait_ms)
         return True
@@ -356,7 +367,7 @@ class Transport:
 
     def _go_dead(self, reason):
         self.dead_reason = reason
-        self._announce("dead", "%s: events are saved to the spool file" % reason)
+        self._announce("dead", "%s: events are saved to %s" % (reason, self.spool.where()))
 
     def _announce(self, kind, message):
         if kind not in self._announced:

@@ -44,16 +44,29 @@ export const datasetImportSchema = z.object({
 });
 export type DatasetImport = z.infer<typeof datasetImportSchema>;
 
-export const datasetImportResultSchema = z.object({
+export const datasetImportResponseSchema = z.object({
   dataset: datasetSchema,
   created: z.boolean(),
   bytesStored: z.number(),
   filesStored: z.number(),
+  filesHashed: z.number().optional(),
 });
-export type DatasetImportResult = z.infer<typeof datasetImportResultSchema>;
+export type DatasetImportResponse = z.infer<typeof datasetImportResponseSchema>;
 
 export const datasetListSchema = z.object({ datasets: z.array(datasetSchema) });
 export type DatasetList = z.infer<typeof datasetListSchema>;
+
+export const datasetVerifyResponseSchema = z.object({
+  dataset: datasetSchema,
+  ok: z.boolean(),
+  filesChecked: z.number().int(),
+  blobsChecked: z.number().int(),
+  bytesChecked: z.number(),
+  missing: z.array(z.string()),
+  corrupt: z.array(z.string()),
+  manifestOk: z.boolean(),
+});
+export type DatasetVerifyResponse = z.infer<typeof datasetVerifyResponseSchema>;
 
 export const datasetDetailSchema = datasetSchema.extend({ files: z.array(datasetFileSchema) });
 export type DatasetDetail = z.infer<typeof datasetDetailSchema>;

@@ -21,6 +21,13 @@ export async function recordEvent(trx: Transaction<Database> | Kysely<Database>,
     .execute();
 }
 
+/** Append several events in one statement (bulk creations); same transaction rule. */
+export async function recordEvents(trx: Transaction<Database> | Kysely<Database>, actor: string, events: EventInput[]): Promise<void> {
+  const t = now();
+  const rows = events.map((e) => ({ ts: t, actor, type: e.type, entity_kind: e.entityKind, entity_id: e.entityId, payload: JSON.stringify(e.payload ?? {}) }));
+  for (let i = 0; i < rows.length; i += 4000) await trx.insertInto('events').values(rows.slice(i, i + 4000)).execute();
+}
+
 export async function listEvents(db: Kysely<Database>, opts: { after?: number; limit?: number; entityId?: string } = {}): Promise<WbEvent[]> {
   let q = db.selectFrom('events').selectAll().where('seq', '>', opts.after ?? 0);
   if (opts.entityId) q = q.where('entity_id', '=', opts.entityId);

@@ -8,7 +8,7 @@ import { checkName } from './names.js';
 import { iso, isoOrNull, now } from './time.js';
 import type { Workspace } from './workspace.js';
 
-type Row = Selectable<ProjectsTable>;
+type Row = Omit<Selectable<ProjectsTable>, 'run_counter'>;
 
 const toProject = (r: Row, counts?: { runs: number; datasets: number }): Project => ({
   id: r.id,
@@ -49,7 +49,7 @@ export class Projects {
   async list(opts: { deleted?: boolean } = {}): Promise<Project[]> {
     const rows = await this.ws.db
       .selectFrom('projects')
-      .selectAll('projects')
+      .select(['projects.id', 'projects.name', 'projects.description', 'projects.created_at', 'projects.updated_at', 'projects.deleted_at'])
       .select((eb) => [
         eb.selectFrom('runs').select((e) => e.fn.countAll<number>().as('c')).whereRef('runs.project_id', '=', 'projects.id').where('runs.deleted_at', 'is', null).as('run_count'),
         eb.selectFrom('datasets').select((e) => e.fn.countAll<number>().as('c')).whereRef('datasets.project_id', '=', 'projects.id').where('datasets.deleted_at', 'is', null).as('dataset_count'),
@@ -60,11 +60,23 @@ export class Projects {
     return rows.map((r) => toProject(r, { runs: Number(r.run_count ?? 0), datasets: Number(r.dataset_count ?? 0) }));
   }
 
+  /** A live project's id and name, by name or id: the cheap lookup for other services. */
+  async resolve(ref: string): Promise<{ id: string; name: string }> {
+    const row = await this.ws.db
+      .selectFrom('projects')
+      .select(['id', 'name'])
+      .where((eb) => eb.or([eb('name', '=', ref), eb('id', '=', ref)]))
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    if (!row) throw notFound('project', ref, 'see the projects: wb project list, or create it: wb project create ' + ref);
+    return row;
+  }
+
   /** Find a live project by name or id (or, with `deleted`, one in the trash). */
   async get(ref: string, opts: { deleted?: boolean } = {}): Promise<Project> {
     const rows = await this.ws.db
       .selectFrom('projects')
-      .selectAll()
+      .select(['id', 'name', 'description', 'created_at', 'updated_at', 'deleted_at'])
       .where((eb) => eb.or([eb('name', '=', ref), eb('id', '=', ref)]))
       .where('deleted_at', opts.deleted ? 'is not' : 'is', null)
       .orderBy('deleted_at', 'desc')

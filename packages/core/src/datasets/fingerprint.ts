@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { BigIntStats, Dirent } from 'node:fs';
+import { statSync, type BigIntStats, type Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fromSystemError, invalid, UserError } from '../errors.js';
@@ -63,7 +63,9 @@ export interface FolderFingerprint {
   bytesHashed: number;
 }
 
-const STAT_CONCURRENCY = 64;
+/** Entries stat'ed between two turns of the event loop. */
+const STAT_SLICE = 256;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** Small files go to the workers in batches up to this many files or bytes… */
 const BATCH_FILES = 256;
 const BATCH_BYTES = 16 << 20;
@@ -125,6 +127,7 @@ export async function walkFolder(root: string, opts: WalkOptions = {}): Promise<
   const files: WalkedFile[] = [];
   const special: string[] = [];
   const stack: Frame[] = [{ abs: rootAbs, rel: '', key: bigKey(rootSt), parent: null }];
+  let slices = 0;
   while (stack.length > 0) {
     const dir = stack.pop()!;
     let entries: Dirent[];
@@ -133,19 +136,20 @@ export async function walkFolder(root: string, opts: WalkOptions = {}): Promise<
     } catch (err) {
       throw fromSystemError(err, `reading the folder ${dir.rel === '' ? rootAbs : dir.rel}`);
     }
-    for (let i = 0; i < entries.length; i += STAT_CONCURRENCY) {
-      const part = entries.slice(i, i + STAT_CONCURRENCY);
-      const stats = await Promise.all(
-        part.map((e) =>
-          stat(path.join(dir.abs, e.name), { bigint: true }).then(
-            (st) => ({ st, err: null }),
-            (err: unknown) => ({ st: null, err }),
-          ),
-        ),
-      );
+    for (let i = 0; i < entries.length; i += STAT_SLICE) {
+      // Synchronous stat is several times faster than the async one for many small calls;
+      // slices keep the event loop turning between them.
+      if (++slices % 4 === 0) await yieldToLoop();
+      const part = entries.slice(i, i + STAT_SLICE);
       for (let j = 0; j < part.length; j++) {
         const entry = part[j]!;
-        const { st, err } = stats[j]!;
+        let st: BigIntStats | null = null;
+        let err: unknown = null;
+        try {
+          st = statSync(path.join(dir.abs, entry.name), { bigint: true });
+        } catch (e) {
+          err = e;
+        }
         const rel = dir.rel === '' ? entry.name : `${dir.rel}/${entry.name}`;
         if (!st) {
           const code = (err as NodeJS.ErrnoException)?.code;
@@ -203,7 +207,15 @@ export function* manifestLines(files: Iterable<{ sha256: string; size: number; p
 /** The fingerprint of files already sorted by path: SHA-256 of their manifest text. */
 export function manifestFingerprint(files: Iterable<{ sha256: string; size: number; path: string }>): string {
   const h = createHash('sha256');
-  for (const line of manifestLines(files)) h.update(line, 'utf8');
+  let buf = '';
+  for (const line of manifestLines(files)) {
+    buf += line;
+    if (buf.length >= 1 << 16) {
+      h.update(buf, 'utf8');
+      buf = '';
+    }
+  }
+  h.update(buf, 'utf8');
   return h.digest('hex');
 }
 

@@ -33,15 +33,24 @@ export class SqliteHashCache implements HashCache {
 
   async lookup(keys: FileKey[]): Promise<Map<string, CachedHash>> {
     const out = new Map<string, CachedHash>();
-    for (let i = 0; i < keys.length; i += CHUNK) {
-      const part = keys.slice(i, i + CHUNK);
-      const rows = await this.db
-        .selectFrom('hash_cache')
-        .select(['dev', 'ino', 'size', 'mtime_ns', 'sha256'])
-        .where((eb) => eb(eb.refTuple('dev', 'ino'), 'in', part.map((k) => eb.tuple(k.dev, k.ino))))
-        .execute();
-      for (const r of rows) {
-        out.set(fileKey(r), { dev: r.dev, ino: r.ino, size: Number(r.size), mtimeNs: r.mtime_ns, sha256: r.sha256 });
+    // Nearly always one device: group by it and look inodes up through the primary key.
+    const byDev = new Map<string, string[]>();
+    for (const k of keys) {
+      let inos = byDev.get(k.dev);
+      if (!inos) byDev.set(k.dev, (inos = []));
+      inos.push(k.ino);
+    }
+    for (const [dev, inos] of byDev) {
+      for (let i = 0; i < inos.length; i += CHUNK) {
+        const rows = await this.db
+          .selectFrom('hash_cache')
+          .select(['dev', 'ino', 'size', 'mtime_ns', 'sha256'])
+          .where('dev', '=', dev)
+          .where('ino', 'in', inos.slice(i, i + CHUNK))
+          .execute();
+        for (const r of rows) {
+          out.set(fileKey(r), { dev: r.dev, ino: r.ino, size: Number(r.size), mtimeNs: r.mtime_ns, sha256: r.sha256 });
+        }
       }
     }
     return out;

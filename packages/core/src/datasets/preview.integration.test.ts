@@ -70,6 +70,10 @@ describe('csv and tsv', () => {
     expect(r).toEqual({ format: 'csv', file: 'cut.csv', columns: ['a', 'b'], rows: [['1', 'one']], truncated: true });
     const r2 = await previewFile(p, { maxBytes: 18 }); // ends inside an unquoted field
     expect(r2.rows).toEqual([['1', 'one']]);
+    const q = await file('quoted.csv', 'a,b\n1,"multi\nline field"\n2,x\n');
+    const r3 = await previewFile(q, { maxBytes: 16 }); // ends after the line break inside the quotes
+    expect(r3).toMatchObject({ columns: ['a', 'b'], rows: [], truncated: true });
+    expect((await previewFile(q)).rows).toEqual([['1', 'multi\nline field'], ['2', 'x']]);
   });
 
   test('an unclosed quote at the real end of the file is an input error', async () => {

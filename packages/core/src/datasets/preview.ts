@@ -2,7 +2,6 @@ import type { DatasetPreview } from '@workbench/api';
 import { parse as parseCsv } from 'csv-parse';
 import { createReadStream } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { once } from 'node:events';
 import path from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer } from 'hyparquet';
 import { fromSystemError, invalid, UserError } from '../errors.js';
@@ -87,20 +86,24 @@ export async function previewFile(absPath: string, opts: PreviewOptions = {}): P
 async function previewDelimited(file: string, name: string, format: 'csv' | 'tsv', size: number, limit: number, maxBytes: number): Promise<DatasetPreview> {
   const cut = size > maxBytes;
   const readLimit = Math.min(size, maxBytes);
+  const records: string[][] = [];
   const parser = parseCsv({
     delimiter: format === 'tsv' ? '\t' : ',',
     bom: true,
     relax_column_count: true,
     relax_quotes: true,
     skip_empty_lines: true,
+    // Collect records as they are parsed (synchronously), not through the stream's buffer.
+    on_record: (rec: string[]) => {
+      records.push(rec);
+      return null;
+    },
   });
-  const records: string[][] = [];
   let failure: unknown = null;
-  parser.on('data', (rec: string[]) => records.push(rec));
   parser.on('error', (err) => (failure ??= err));
+  parser.resume();
   // header + `limit` rows + one more to know there is more
   const enough = () => records.length > limit + 1;
-  const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
   let fh: FileHandle | undefined;
   try {
     fh = await open(file, 'r');
@@ -122,16 +125,18 @@ async function previewDelimited(file: string, name: string, format: 'csv' | 'tsv
       }
       parser.write(Buffer.concat([...held, chunk.subarray(0, nl + 1)]));
       held = nl + 1 < chunk.length ? [chunk.subarray(nl + 1)] : [];
-      await tick();
     }
-    // The whole file was read: flush the last record. A cut input is never flushed, so a
-    // record the byte limit cut short stays unparsed and is dropped.
-    if (!cut && !enough() && failure === null) {
-      if (held.length > 0) parser.write(Buffer.concat(held));
-      const ended = once(parser, 'end').catch(() => {});
+    if (!enough() && failure === null) {
+      // The whole file was read: its last line is whole. A cut file's unfinished last line
+      // was never given to the parser.
+      if (!cut && held.length > 0) parser.write(Buffer.concat(held));
+      const done = new Promise<void>((resolve) => {
+        parser.once('end', resolve);
+        parser.once('error', () => resolve());
+        parser.once('close', resolve);
+      });
       parser.end();
-      await Promise.race([ended, once(parser, 'error').catch(() => {})]);
-      await tick();
+      await done;
     }
   } catch (err) {
     failure ??= err;
@@ -141,10 +146,13 @@ async function previewDelimited(file: string, name: string, format: 'csv' | 'tsv
   }
   if (failure !== null) {
     const code = (failure as { code?: string }).code;
-    if (typeof code === 'string' && code.startsWith('CSV_')) {
-      throw new UserError('INVALID_INPUT', `'${name}' is not valid ${format.toUpperCase()}: ${(failure as Error).message}`, { hint: 'check the file, or preview another one' });
+    // A cut inside a quoted field (a line break within quotes) is ours, not the file's.
+    if (!(cut && code === 'CSV_QUOTE_NOT_CLOSED')) {
+      if (typeof code === 'string' && code.startsWith('CSV_')) {
+        throw new UserError('INVALID_INPUT', `'${name}' is not valid ${format.toUpperCase()}: ${(failure as Error).message}`, { hint: 'check the file, or preview another one' });
+      }
+      throw fromSystemError(failure, `previewing ${name}`);
     }
-    throw fromSystemError(failure, `previewing ${name}`);
   }
   const [header, ...rows] = records;
   return {

@@ -23,8 +23,38 @@ class ImmediateSqliteDriver extends SqliteDriver {
   }
 }
 
+/**
+ * Kysely prepares every query anew; preparing costs more than running most of ours. Reuse
+ * prepared statements by SQL text (Kysely runs one query at a time on this connection, and we
+ * never stream, so a cached statement is never busy when it is reused).
+ */
+function withStatementCache(db: BetterSqlite3.Database, size = 256): BetterSqlite3.Database {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  const prepare = db.prepare.bind(db);
+  return new Proxy(db, {
+    get(target, prop, receiver) {
+      if (prop !== 'prepare') return Reflect.get(target, prop, receiver) as unknown;
+      return (sql: string) => {
+        let stmt = cache.get(sql);
+        if (stmt) {
+          cache.delete(sql);
+          cache.set(sql, stmt);
+          return stmt;
+        }
+        stmt = prepare(sql);
+        cache.set(sql, stmt);
+        if (cache.size > size) cache.delete(cache.keys().next().value!);
+        return stmt;
+      };
+    },
+  });
+}
+
 class WorkspaceDialect implements Dialect {
-  constructor(private readonly database: BetterSqlite3.Database) {}
+  private readonly database: BetterSqlite3.Database;
+  constructor(database: BetterSqlite3.Database) {
+    this.database = withStatementCache(database);
+  }
   createAdapter() {
     return new SqliteAdapter();
   }

@@ -5,6 +5,7 @@ export interface ProjectsTable {
   id: string;
   name: string;
   description: string;
+  run_counter: Generated<number>;
   created_at: number;
   updated_at: number;
   deleted_at: number | null;

@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { MetricSummary } from '@workbench/api';
 import type { Database } from '../db/schema.js';
-import { allocColumns, concatColumns, decodeChunk, encodeChunk, type MetricColumns } from './metric-codec.js';
+import { allocColumns, decodeChunk, decodeChunks, encodeChunk, type MetricColumns } from './metric-codec.js';
 import { resolveLatest } from './series.js';
 
 export interface MetricIn {
@@ -123,8 +123,7 @@ export async function readRawSeries(db: Db, runId: string, key: string, afterSeq
     .where('last_seq', '>', afterSeq)
     .orderBy('first_seq')
     .execute();
-  const parts = rows.map((r) => decodeChunk(r.data));
-  const all = parts.length === 1 ? parts[0]! : concatColumns(parts);
+  const all = decodeChunks(rows.map((r) => r.data));
   if (afterSeq <= 0 || all.seq.length === 0 || all.seq[0]! > afterSeq) return all;
   let from = 0;
   while (from < all.seq.length && all.seq[from]! <= afterSeq) from++;

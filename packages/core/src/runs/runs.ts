@@ -1,8 +1,8 @@
-import { sql, type Selectable, type Transaction } from 'kysely';
+import { sql, type Insertable, type Selectable, type Transaction } from 'kysely';
 import type { Run, RunStatus } from '@workbench/api';
-import type { Database, RunsTable } from '../db/schema.js';
+import type { Database, RunDatasetsTable, RunParamsTable, RunTagsTable, RunsTable } from '../db/schema.js';
 import { UserError, invalid, notFound } from '../errors.js';
-import { recordEvent } from '../events.js';
+import { recordEvent, recordEvents, type EventInput } from '../events.js';
 import { newId } from '../ids.js';
 import { isAlive, hostName, selfIdentity } from '../process-info.js';
 import { Projects } from '../projects.js';
@@ -90,61 +90,78 @@ export class Runs {
   }
 
   async create(input: CreateRunInput): Promise<Run> {
-    const project = await new Projects(this.ws).get(input.project);
-    const id = newId();
-    const t = now();
-    const params = input.params ?? {};
-    const tags = input.tags ?? {};
-    let name = input.name;
-    if (name !== undefined && (name.length === 0 || name.length > 200 || /[\n\r]/.test(name))) throw invalid('a run name must be 1-200 characters on one line');
+    const [id] = await this.createMany([input]);
+    return this.get(id!);
+  }
+
+  /**
+   * Create runs in one transaction (sweeps, imports): multi-row inserts, one event per run.
+   * Returns the new ids in input order.
+   */
+  async createMany(inputs: CreateRunInput[]): Promise<string[]> {
+    const projects = new Projects(this.ws);
+    const projectIds = new Map<string, { id: string; name: string }>();
+    for (const input of inputs) {
+      if (!projectIds.has(input.project)) projectIds.set(input.project, await projects.resolve(input.project));
+      const name = input.name;
+      if (name !== undefined && (name.length === 0 || name.length > 200 || /[\n\r]/.test(name))) throw invalid('a run name must be 1-200 characters on one line');
+    }
     // The creating process supervises the run (until it hands it on), so a crash between
     // creation and start still leaves a run that recoverOrphans can mark lost.
     const self = selfIdentity();
+    const t = now();
+    const ids = inputs.map(() => newId());
     await this.ws.db.transaction().execute(async (trx) => {
-      if (name === undefined) {
-        const { c } = await trx.selectFrom('runs').select((e) => e.fn.countAll<number>().as('c')).where('project_id', '=', project.id).executeTakeFirstOrThrow();
-        name = `run-${Number(c) + 1}`;
-      }
-      await trx
-        .insertInto('runs')
-        .values({
+      const rows: Array<Insertable<RunsTable>> = [];
+      const params: Array<Insertable<RunParamsTable>> = [];
+      const tags: Array<Insertable<RunTagsTable>> = [];
+      const datasets: Array<Insertable<RunDatasetsTable>> = [];
+      const events: EventInput[] = [];
+      for (const [i, input] of inputs.entries()) {
+        const project = projectIds.get(input.project)!;
+        const id = ids[i]!;
+        let name = input.name;
+        if (name === undefined) {
+          const { run_counter } = await trx
+            .updateTable('projects')
+            .set((eb) => ({ run_counter: eb('run_counter', '+', 1) }))
+            .where('id', '=', project.id)
+            .returning('run_counter')
+            .executeTakeFirstOrThrow();
+          name = `run-${run_counter}`;
+        }
+        rows.push({
           id,
           project_id: project.id,
           name,
           kind: input.kind ?? 'train',
           status: 'queued',
-          status_reason: null,
           command: JSON.stringify(input.command),
           template: input.template ?? null,
           cwd: input.cwd ?? null,
           attempt: 1,
-          exit_code: null,
           created_at: t,
-          started_at: null,
-          ended_at: null,
-          progress_current: null,
-          progress_total: null,
-          device: null,
           host: self.host,
           supervisor_pid: self.pid,
           supervisor_start: self.start,
-          child_pid: null,
-          cancel_requested_at: null,
-          heartbeat_at: null,
           log_seq: 0,
           metric_seq: 0,
-          deleted_at: null,
-        })
-        .execute();
-      await this.writeParams(trx, id, params);
-      await this.writeTags(trx, id, tags);
-      for (const d of input.datasets ?? []) {
-        await trx.insertInto('run_datasets').values({ run_id: id, dataset_id: d.datasetId, alias: d.alias }).execute();
+        });
+        for (const [key, v] of Object.entries(input.params ?? {})) params.push({ run_id: id, key, value: JSON.stringify(v ?? null), num: paramNum(v) });
+        for (const [key, value] of Object.entries(input.tags ?? {})) tags.push({ run_id: id, key, value: String(value) });
+        for (const d of input.datasets ?? []) datasets.push({ run_id: id, dataset_id: d.datasetId, alias: d.alias });
+        events.push({ type: 'run.created', entityKind: 'run', entityId: id, payload: { project: project.name, name, command: input.command, template: input.template ?? null } });
       }
-      await recordEvent(trx, this.ws.actor, { type: 'run.created', entityKind: 'run', entityId: id, payload: { project: project.name, name, command: input.command, template: input.template ?? null } });
+      // SQLite binds at most 32766 values per statement.
+      for (let i = 0; i < rows.length; i += 1000) await trx.insertInto('runs').values(rows.slice(i, i + 1000)).execute();
+      for (let i = 0; i < params.length; i += 5000) await trx.insertInto('run_params').values(params.slice(i, i + 5000)).execute();
+      for (let i = 0; i < tags.length; i += 5000) await trx.insertInto('run_tags').values(tags.slice(i, i + 5000)).execute();
+      for (let i = 0; i < datasets.length; i += 5000) await trx.insertInto('run_datasets').values(datasets.slice(i, i + 5000)).execute();
+      await recordEvents(trx, this.ws.actor, events);
     });
-    this.ws.notify({ runId: id, events: true });
-    return this.get(id);
+    for (const id of ids) this.ws.notify({ runId: id });
+    this.ws.notify({ events: true });
+    return ids;
   }
 
   private async writeParams(trx: Transaction<Database>, runId: string, params: Record<string, unknown>): Promise<void> {
@@ -210,7 +227,7 @@ export class Runs {
   async list(q: RunListQuery = {}): Promise<{ runs: Run[]; total: number }> {
     let query = this.ws.db.selectFrom('runs').innerJoin('projects', 'projects.id', 'runs.project_id').where('runs.deleted_at', q.deleted ? 'is not' : 'is', null);
     if (q.project) {
-      const p = await new Projects(this.ws).get(q.project);
+      const p = await new Projects(this.ws).resolve(q.project);
       query = query.where('runs.project_id', '=', p.id);
     } else {
       query = query.where('projects.deleted_at', 'is', null);
@@ -394,7 +411,7 @@ export class Runs {
 
   async move(ref: string, project: string): Promise<Run> {
     const r = await this.row(ref);
-    const p = await new Projects(this.ws).get(project);
+    const p = await new Projects(this.ws).resolve(project);
     await this.ws.db.transaction().execute(async (trx) => {
       await trx.updateTable('runs').set({ project_id: p.id }).where('id', '=', r.id).execute();
       await recordEvent(trx, this.ws.actor, { type: 'run.moved', entityKind: 'run', entityId: r.id, payload: { from: r.project_id, to: p.id } });

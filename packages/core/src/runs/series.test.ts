@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { allocColumns, decodeChunk, encodeChunk, type MetricColumns } from './metric-codec.js';
+import { allocColumns, decodeChunk, decodeChunks, encodeChunk, type MetricColumns } from './metric-codec.js';
 import { downsample, resolveLatest } from './series.js';
 
 function cols(points: Array<[step: number, value: number, attempt?: number]>): MetricColumns {
@@ -25,6 +25,16 @@ describe('metric chunks', () => {
     expect(Array.from(d.value)).toEqual([NaN, Infinity, -Infinity, 0.1]);
     expect(d.step[2]).toBe(2 ** 52);
     expect(Array.from(d.seq)).toEqual([1, 2, 3, 4]);
+  });
+  test('many chunks decode into one series in order', () => {
+    const a = encodeChunk(cols([[0, 1], [1, 2]]));
+    const b = encodeChunk(cols([[2, NaN]]));
+    const shifted = new Uint8Array(b.length + 1).subarray(1);
+    shifted.set(b);
+    const d = decodeChunks([a, shifted]);
+    expect(Array.from(d.step)).toEqual([0, 1, 2]);
+    expect(Array.from(d.value)).toEqual([1, 2, NaN]);
+    expect(() => decodeChunks([a.subarray(0, 10)])).toThrow(/length|magic/);
   });
   test('corrupt chunks are rejected', () => {
     expect(() => decodeChunk(new Uint8Array(8))).toThrow(/magic/);
