@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { Dirent } from 'node:fs';
-import { link, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { linkSync, renameSync, statSync, unlinkSync, type Dirent } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { removeTree } from './datasets/fs-util.js';
+import { removeTree, yieldToLoop } from './datasets/fs-util.js';
 import { fromSystemError, invalid } from './errors.js';
 import { recordEvent } from './events.js';
 import { now } from './time.js';
@@ -53,9 +53,10 @@ async function listBlobFiles(root: string): Promise<BlobOnDisk[]> {
       const dir = path.join(base, a.name, b.name);
       for (const f of await level(dir)) {
         if (!HEX64.test(f.name) || !f.name.startsWith(a.name + b.name)) continue;
-        const st = await stat(path.join(dir, f.name)).catch(() => null);
+        const st = statSync(path.join(dir, f.name), { throwIfNoEntry: false });
         if (st?.isFile()) out.push({ sha256: f.name, size: st.size, mtimeMs: st.mtimeMs });
       }
+      await yieldToLoop();
     }
   }
   return out;
@@ -121,33 +122,39 @@ async function collect(ws: Workspace, opts: CollectOptions, ignore: { owners: Re
     await ws.db.transaction().execute(async (trx) => {
       // Under the write lock: an import that committed its refs meanwhile wins.
       const still = new Set((await trx.selectFrom('blob_refs').select('sha256').where('sha256', 'in', part.map((b) => b.sha256)).execute()).map((r) => r.sha256));
+      const gone: string[] = [];
       for (const b of part) {
         if (still.has(b.sha256)) continue;
         const final = ws.blobs.pathFor(b.sha256);
         const aside = path.join(asideDir, `gc-${process.pid}-${randomBytes(8).toString('hex')}`);
+        // Synchronous calls: thousands of small ones, several times faster than async ones.
         try {
-          await rename(final, aside);
+          renameSync(final, aside);
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fromSystemError(err, 'collecting a blob');
           await trx.deleteFrom('blobs').where('sha256', '=', b.sha256).execute();
           continue;
         }
-        const st = await stat(aside);
+        const st = statSync(aside);
         if (Date.now() - st.mtimeMs < graceMs) {
           // Touched by an import since we listed it: put it back.
-          await link(aside, final).catch((err: unknown) => {
+          try {
+            linkSync(aside, final);
+          } catch (err) {
             if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fromSystemError(err, 'restoring a blob');
-          });
-          await unlink(aside);
+          }
+          unlinkSync(aside);
           blobsKept++;
           continue;
         }
-        await unlink(aside);
-        await trx.deleteFrom('blobs').where('sha256', '=', b.sha256).execute();
+        unlinkSync(aside);
+        gone.push(b.sha256);
         blobsRemoved++;
         bytesFreed += st.size;
       }
+      if (gone.length > 0) await trx.deleteFrom('blobs').where('sha256', 'in', gone).execute();
     });
+    await yieldToLoop();
   }
   for (const part of chunks(rowOnly)) {
     await ws.db.transaction().execute(async (trx) => {

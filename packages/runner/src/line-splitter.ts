@@ -1,14 +1,17 @@
+import { StringDecoder } from 'node:string_decoder';
+
 /**
- * Splits a byte stream into lines without ever holding more than `maxLine` bytes of an
- * unfinished line: a longer line is cut, its head passed on with `truncated`, the rest of it
- * skipped up to the next newline. A child that prints 10 MB without a newline cannot make
- * the supervisor's memory grow.
+ * Splits a byte stream into lines without ever holding much more than `maxLine` characters
+ * of an unfinished line: a longer line is cut, its head (`keepOnOverflow` characters) passed
+ * on with `truncated`, the rest skipped up to the next newline. A child that prints 10 MB
+ * without a newline cannot make the supervisor's memory grow. Each chunk is decoded once
+ * (UTF-8 sequences split across chunks are handled by the decoder) and split as a string.
  */
 export class LineSplitter {
-  private parts: Buffer[] = [];
-  private pending = 0;
+  private readonly decoder = new StringDecoder('utf8');
+  private pending = '';
   private skipping = false;
-  private overflowBytes = 0;
+  private overflowChars = 0;
 
   constructor(
     private readonly onLine: (line: string, info: { truncated: boolean; bytes: number }) => void,
@@ -17,45 +20,64 @@ export class LineSplitter {
   ) {}
 
   push(chunk: Buffer): void {
+    this.feed(this.decoder.write(chunk));
+  }
+
+  private feed(text: string): void {
     let start = 0;
-    while (start < chunk.length) {
-      const nl = chunk.indexOf(10, start);
-      const end = nl === -1 ? chunk.length : nl;
-      if (this.skipping) {
-        this.overflowBytes += end - start;
-      } else {
-        const piece = chunk.subarray(start, end);
-        if (this.pending + piece.length > this.maxLine) {
-          const room = Math.max(0, this.keepOnOverflow - this.pending);
-          if (room > 0) this.parts.push(Buffer.from(piece.subarray(0, room)));
-          this.overflowBytes = this.pending + piece.length;
-          this.pending = Math.min(this.pending, this.keepOnOverflow) + Math.min(room, piece.length);
-          this.skipping = true;
-        } else if (piece.length > 0) {
-          // Copy: the chunk's memory may be reused by the stream.
-          this.parts.push(nl === -1 ? Buffer.from(piece) : piece);
-          this.pending += piece.length;
-        }
-      }
+    for (;;) {
+      const nl = text.indexOf('\n', start);
       if (nl === -1) break;
-      this.emit();
+      if (this.skipping) {
+        this.overflowChars += nl - start;
+        this.emit('');
+      } else if (this.pending.length === 0) {
+        const len = nl - start;
+        if (len > this.maxLine) {
+          this.pending = text.slice(start, start + this.keepOnOverflow);
+          this.skipping = true;
+          this.overflowChars = len;
+          this.emit('');
+        } else {
+          this.onLine(text.slice(start, nl), { truncated: false, bytes: len });
+        }
+      } else {
+        this.append(text.slice(start, nl));
+        this.emit('');
+      }
       start = nl + 1;
+    }
+    if (start < text.length) {
+      if (this.skipping) this.overflowChars += text.length - start;
+      else this.append(text.slice(start));
+    }
+  }
+
+  private append(piece: string): void {
+    if (this.pending.length + piece.length > this.maxLine) {
+      const room = Math.max(0, this.keepOnOverflow - this.pending.length);
+      this.overflowChars = this.pending.length + piece.length;
+      this.pending = this.pending.slice(0, this.keepOnOverflow) + piece.slice(0, room);
+      this.skipping = true;
+    } else {
+      this.pending += piece;
     }
   }
 
   /** Pass on a final line that had no newline. */
   end(): void {
-    if (this.pending > 0 || this.skipping) this.emit();
+    const rest = this.decoder.end();
+    if (rest) this.feed(rest);
+    if (this.pending.length > 0 || this.skipping) this.emit('');
   }
 
-  private emit(): void {
-    const text = this.parts.length === 1 ? this.parts[0]!.toString('utf8') : Buffer.concat(this.parts).toString('utf8');
+  private emit(tail: string): void {
+    const text = this.pending + tail;
     const truncated = this.skipping;
-    const bytes = truncated ? this.overflowBytes : this.pending;
-    this.parts = [];
-    this.pending = 0;
+    const bytes = truncated ? this.overflowChars : text.length;
+    this.pending = '';
     this.skipping = false;
-    this.overflowBytes = 0;
+    this.overflowChars = 0;
     this.onLine(text, { truncated, bytes });
   }
 }

@@ -80,7 +80,24 @@ function parseLenient(line: string): unknown {
   }
 }
 
+// The line every training loop sends most, as the clients write it. Matching it directly is
+// about twice as fast as JSON.parse; anything else takes the general path below.
+const FAST_METRIC = /^\{"type":"metric","key":"([^"\\\x00-\x1f]{1,256})","value":(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|"NaN"|"-?Infinity"),"step":(\d{1,15})(?:,"ts":(\d+(?:\.\d+)?))?\}$/;
+
+function fastMetric(line: string): ParseResult | null {
+  const m = FAST_METRIC.exec(line);
+  if (!m) return null;
+  const raw = m[2]!;
+  const value = raw.charCodeAt(0) === 34 ? num(raw.slice(1, -1))! : Number(raw);
+  const ts = m[4] === undefined ? null : Number(m[4]) * 1000;
+  return { ok: true, event: { type: 'metric', points: [{ key: m[1]!, value, step: Number(m[3]) }], attempt: null, ts } };
+}
+
 export function parseEventLine(line: string): ParseResult {
+  if (line.startsWith('{"type":"metric","key":"')) {
+    const fast = fastMetric(line);
+    if (fast) return fast;
+  }
   let obj: unknown;
   try {
     obj = parseLenient(line);

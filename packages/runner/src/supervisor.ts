@@ -27,6 +27,7 @@ export interface RunOutcome {
 
 const FLUSH_MS = 4;
 const MAX_PENDING = 200_000;
+const FLUSH_NOW_AT = 20_000;
 const CANCEL_POLL_MS = 200;
 const HEARTBEAT_MS = 15_000;
 
@@ -45,6 +46,7 @@ export class Supervisor {
   private progress: { current: number; total: number | null } | null = null;
   private dirty = false;
   private flushTimer: NodeJS.Timeout | null = null;
+  private flushQueued = false;
   private flushing: Promise<void> = Promise.resolve();
   private artifactsChain: Promise<void> = Promise.resolve();
   private lastStep = new Map<string, number>();
@@ -307,6 +309,16 @@ export class Supervisor {
 
   private schedule(): void {
     this.dirty = true;
+    // Under a flood, write big batches at once rather than waiting for the timer.
+    if (this.logs.length + this.metrics.length >= FLUSH_NOW_AT) {
+      if (this.flushTimer) clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        void this.flushNow().finally(() => (this.flushQueued = false));
+      }
+      return;
+    }
     if (this.flushTimer) return;
     this.flushTimer = setTimeout(() => {
       this.flushTimer = null;

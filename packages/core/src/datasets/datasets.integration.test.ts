@@ -140,6 +140,15 @@ describe('import a folder', () => {
     expect(await count(ws, 'blob_refs')).toBe(15);
   });
 
+  test('two imports of the same content at once make one version', async () => {
+    await writeTree(path.join(dir, 'pets'), tree);
+    const [a, b] = await Promise.all([datasets.import(path.join(dir, 'pets'), { project: 'vision' }), datasets.import(path.join(dir, 'pets'), { project: 'vision' })]);
+    expect(a.dataset.id).toBe(b.dataset.id);
+    expect([a.created, b.created].sort()).toEqual([false, true]);
+    expect(await count(ws, 'datasets')).toBe(1);
+    expect(await count(ws, 'blob_refs')).toBe(5);
+  });
+
   test('a re-import of an unchanged folder reads no file; a changed file makes version 2', async () => {
     await writeTree(path.join(dir, 'pets'), tree, { old: true });
     await datasets.import(path.join(dir, 'pets'), { project: 'vision' });
@@ -282,6 +291,7 @@ describe('find, list, trash', () => {
     await importText('mnist', 'one');
     await new Projects(ws).delete('vision');
     await expect(datasets.restore('mnist')).rejects.toMatchObject({ code: 'CONFLICT', hint: expect.stringContaining('wb project restore vision') });
+    expect((await datasets.list({ project: 'vision', deleted: true })).map((d) => d.name)).toEqual(['mnist']);
     await new Projects(ws).restore('vision');
     expect((await datasets.get('mnist')).version).toBe(1);
   });

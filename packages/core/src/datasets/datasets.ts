@@ -1,8 +1,8 @@
 import type { Dataset, DatasetFile, DatasetPreview } from '@workbench/api';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, type BigIntStats } from 'node:fs';
-import { chmod, lstat, mkdir, realpath, rename, stat, symlink, unlink } from 'node:fs/promises';
+import { createWriteStream, existsSync, mkdirSync, symlinkSync, type BigIntStats } from 'node:fs';
+import { chmod, lstat, mkdir, realpath, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
 import type { Database, DatasetsTable } from '../db/schema.js';
@@ -14,7 +14,7 @@ import { Projects } from '../projects.js';
 import { iso, isoOrNull, now } from '../time.js';
 import type { Workspace } from '../workspace.js';
 import { fingerprintFolder, manifestLines, manifestFingerprint, sortByPath, type FingerprintedFile } from './fingerprint.js';
-import { forEachLimit, removeTree, touch } from './fs-util.js';
+import { forEachLimit, removeTree, touch, yieldToLoop } from './fs-util.js';
 import { fileKey, SqliteHashCache } from './hash-cache.js';
 import { HashPool, type HashResult } from './hash-pool.js';
 import { checkPreviewLimit, previewFile, previewFormatOf, SUPPORTED_PREVIEW_HINT } from './preview.js';
@@ -84,7 +84,8 @@ const toDataset = (r: Row): Dataset => ({
 
 /** Rows per insert: SQLite caps the variables in one statement. */
 const ROWS_PER_INSERT = 200;
-const COPY_CONCURRENCY = 4;
+/** Copies in flight: each blob is fsynced, and syncs overlap well. */
+const COPY_CONCURRENCY = 8;
 /** Blobs touched longer ago than this are touched again just before the rows commit. */
 const REPIN_AFTER_MS = 60_000;
 
@@ -416,7 +417,7 @@ export class Datasets {
   /** Latest live version per name, by default; sorted by name, then newest version first. */
   async list(opts: { project?: string; deleted?: boolean; allVersions?: boolean } = {}): Promise<Dataset[]> {
     let q = this.ws.db.selectFrom('datasets').selectAll().where('deleted_at', opts.deleted ? 'is not' : 'is', null);
-    if (opts.project !== undefined) q = q.where('project_id', '=', (await new Projects(this.ws).get(opts.project)).id);
+    if (opts.project !== undefined) q = q.where('project_id', '=', await this.projectId(opts.project, opts.deleted ?? false));
     const rows = await q.orderBy('name').orderBy('project_id').orderBy('version', 'desc').execute();
     if (opts.allVersions) return rows.map(toDataset);
     const seen = new Set<string>();
@@ -440,7 +441,7 @@ export class Datasets {
 
   private async resolve(ref: string, opts: DatasetRefOptions & { deleted?: boolean }): Promise<Resolved> {
     const deleted = opts.deleted ?? false;
-    const projectId = opts.project !== undefined ? (await new Projects(this.ws).get(opts.project)).id : undefined;
+    const projectId = opts.project !== undefined ? await this.projectId(opts.project, deleted) : undefined;
     if (typeof ref === 'string' && ID.test(ref)) {
       let q = this.ws.db.selectFrom('datasets').selectAll().where('id', '=', ref);
       if (projectId) q = q.where('project_id', '=', projectId);
@@ -469,6 +470,17 @@ export class Datasets {
       });
     }
     return { row: rows[0]!, exact: p.version !== null };
+  }
+
+  /** A live project's id; with `orTrashed`, a project in the trash will do too. */
+  private async projectId(ref: string, orTrashed: boolean): Promise<string> {
+    const projects = new Projects(this.ws);
+    try {
+      return (await projects.get(ref)).id;
+    } catch (err) {
+      if (!orTrashed || (err as WbError).code !== 'NOT_FOUND') throw err;
+      return (await projects.get(ref, { deleted: true })).id;
+    }
   }
 
   /** The files of one version, by path. */
@@ -619,21 +631,25 @@ export class Datasets {
         await mkdir(base);
         dirs.add(base);
       }
+      // Synchronous calls in slices: many small file-system calls are several times faster so,
+      // and the event loop still turns between slices.
+      let n = 0;
       for (const f of files) {
+        if (++n % 512 === 0) await yieldToLoop();
         const parts = f.path.split('/');
         if (parts.some((s) => s === '' || s === '.' || s === '..')) throw new UnexpectedError(`dataset ${row.id} holds an unsafe path: ${f.path}`);
         const link = path.join(base, ...parts);
         const dir = path.dirname(link);
         if (!dirs.has(dir)) {
-          await mkdir(dir, { recursive: true });
+          mkdirSync(dir, { recursive: true });
           for (let d = dir; d.length > base.length && !dirs.has(d); d = path.dirname(d)) dirs.add(d);
         }
         const blob = this.ws.blobs.pathFor(f.sha256);
-        if (!(await lstat(blob).then(() => true, () => false))) {
+        if (!existsSync(blob)) {
           throw new OperationalError('IO_ERROR', `blob ${f.sha256.slice(0, 12)}… of '${f.path}' is missing from the store`, { hint: `check the dataset: wb dataset verify ${row.id}` });
         }
         // Relative links keep working if the workspace folder is moved.
-        await symlink(path.relative(dir, blob), link);
+        symlinkSync(path.relative(dir, blob), link);
       }
       // Read-only folders, deepest first (the top one after the rename: renaming a folder needs write access to it).
       for (const d of [...dirs].sort((a, b) => b.length - a.length)) await chmod(d, 0o555);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fromSystemError, invalid, UserError } from '../errors.js';
 import { fileKey, type CachedHash, type HashCache } from './hash-cache.js';
 import { HashPool, type HashResult } from './hash-pool.js';
+import { yieldToLoop } from './fs-util.js';
 
 /** A regular file found under a folder. `path` is relative, with `/` separators. */
 export interface WalkedFile {
@@ -65,7 +66,6 @@ export interface FolderFingerprint {
 
 /** Entries stat'ed between two turns of the event loop. */
 const STAT_SLICE = 256;
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** Small files go to the workers in batches up to this many files or bytes… */
 const BATCH_FILES = 256;
 const BATCH_BYTES = 16 << 20;

@@ -89,8 +89,8 @@ export function defaultPoolSize(): number {
 
 /**
  * A small pool of hashing threads. Hand it batches of paths; each batch goes to one worker,
- * batches run in parallel across workers. Close it when done (the workers are also unref'd,
- * so a forgotten pool never keeps the process alive).
+ * batches run in parallel across workers. Close it when done (idle workers are unref'd, so a
+ * forgotten pool never keeps the process alive).
  */
 export class HashPool {
   readonly size: number;
@@ -127,6 +127,8 @@ export class HashPool {
       }
       const task = this.queue.shift()!;
       slot.task = task;
+      // Busy workers keep the process alive (a caller awaits them); idle ones do not.
+      slot.worker.ref();
       slot.worker.postMessage({ id: task.id, files: task.files });
     }
   }
@@ -144,6 +146,7 @@ export class HashPool {
       }
       if (msg.results) {
         slot.task = null;
+        slot.worker.unref();
         this.filesHashed += msg.results.length;
         task.resolve(msg.results);
         this.pump();
