@@ -202,6 +202,30 @@ class ForkTest(unittest.TestCase):
         self.assertEqual(by_key["child"], list(range(n)))
         self.assertEqual(len([e for e in events if e["type"] == "log"]), 12)
 
+    @unittest.skipUnless(hasattr(os, "fork"), "needs os.fork")
+    def test_fork_before_first_event(self):
+        # Importing starts no thread; the writer starts with the first event, in parent
+        # and child alike.
+        r = run_python(
+            """
+            import os, threading, workbench as wb
+            assert threading.active_count() == 1, threading.enumerate()
+            pid = os.fork()
+            who = "child" if pid == 0 else "parent"
+            for i in range(1000):
+                wb.log_metric(who, i, step=i)
+            if pid == 0:
+                wb.flush()
+                os._exit(0)
+            os.waitpid(pid, 0)
+            """
+        )
+        self.assertEqual(r.rc, 0, r.describe())
+        counts = {}
+        for e in r.events:
+            counts[e["key"]] = counts.get(e["key"], 0) + 1
+        self.assertEqual(counts, {"parent": 1000, "child": 1000})
+
     @unittest.skipUnless(sys.platform.startswith("linux"), "fork start method")
     def test_multiprocessing_worker_without_finish(self):
         # DataLoader-style worker: a multiprocessing child ends with os._exit (no
@@ -228,6 +252,28 @@ class ForkTest(unittest.TestCase):
         for e in r.events:
             counts[e["key"]] = counts.get(e["key"], 0) + 1
         self.assertEqual(counts, {"main": 1, "worker0": 5000, "worker1": 5000})
+
+
+class WriterRobustnessTest(unittest.TestCase):
+    def test_unformattable_event_is_dropped_alone(self):
+        # An int too long for repr() (Python's int/str digit limit) cannot be written; it
+        # must not take the events around it down with it.
+        r = run_python(
+            """
+            import sys, workbench as wb
+            wb.log_metric("m", 1, step=0)
+            wb.log_metric("m", 10 ** 5000, step=1)
+            wb.log_metric("m", 3, step=2)
+            print(hasattr(sys, "get_int_max_str_digits"))
+            """
+        )
+        self.assertEqual(r.rc, 0, r.describe())
+        steps = [e["step"] for e in r.events]
+        if r.stdout.strip() == b"True":
+            self.assertEqual(steps, [0, 2])
+            self.assertIn(b"dropped an event", r.stderr)
+        else:
+            self.assertEqual(steps, [0, 1, 2])
 
 
 class ThroughputTest(unittest.TestCase):

@@ -38,6 +38,11 @@ CASES = [
     ("artifact_dir", 'wb.log_artifact(".")'),
     ("status_bad", 'wb.finish("done")'),
     ("param_too_big", 'wb.log_param("big", "x" * 2_000_000)'),
+    ("step_huge", 'wb.log_metric("loss", 1.0, step=2**53)'),
+    # 129 astral characters: 258 UTF-16 code units, which is how the supervisor counts.
+    ("key_astral", 'wb.log_metric("\\U0001F600" * 129, 1.0)'),
+    ("tag_too_long", 'wb.set_tag("t", "v" * 5000)'),
+    ("progress_negative_total", "wb.progress(1, -5)"),
 ]
 
 CHILD = """
@@ -112,7 +117,7 @@ class ValidationTest(unittest.TestCase):
         self.check("params_not_dict", "TypeError", "dict")
 
     def test_progress_and_log(self):
-        self.check("progress_str", "TypeError", "number")
+        self.check("progress_str", "TypeError", "progress current must be a number")
         self.check("progress_nan", "ValueError", "finite")
         self.check("log_level", "ValueError", "DEBUG, INFO, WARN")
         self.check("status_bad", "ValueError", "'succeeded' or 'failed'")
@@ -125,6 +130,13 @@ class ValidationTest(unittest.TestCase):
     def test_artifact_missing_file(self):
         self.check("artifact_missing", "FileNotFoundError", "artifact file not found", "does-not-exist.bin")
         self.check("artifact_dir", "IsADirectoryError", "takes a file")
+
+    def test_supervisor_limits(self):
+        # What the supervisor would reject is refused here, where the caller can fix it.
+        self.check("step_huge", "ValueError", "2**53")
+        self.check("key_astral", "ValueError", "at most 256", "258")
+        self.check("tag_too_long", "ValueError", "at most 4096")
+        self.check("progress_negative_total", "ValueError", "total must be >= 0")
 
     def test_too_large_event(self):
         self.check("param_too_big", "ValueError", "too large", "log_artifact")

@@ -50,13 +50,40 @@ _T = _transport.Transport()
 # is bound to a module global once, and it does no more than validate and append a tuple.
 _queue = _T.queue
 _append = _queue.append
-_capacity = _T.capacity
-_overflow = _T.overflow
 _prefixes = _format.metric_prefix_cache
 _new_prefix = _format.metric_prefix
 _coerce_value = _format.coerce_value
 _coerce_step = _format.coerce_step
+_MAX_STEP = _format.MAX_STEP
 _time = time.time
+
+# Until the first event the capacity reads 0, so the first log_metric takes the slow
+# path (_overflow), which starts the writer thread and then installs the real values.
+_capacity = 0
+
+
+def _first_event(item):
+    global _capacity, _overflow
+    _T.start()
+    _capacity = _T.capacity
+    _overflow = _T.overflow
+    _T.put(item)
+
+
+_overflow = _first_event
+
+
+def _reset_after_fork():
+    # A forked child has no writer thread yet: route its first event through
+    # _first_event again. (Registered after the transport's own fork hook, which runs
+    # first and leaves the transport with an empty queue and no thread.)
+    global _capacity, _overflow
+    _capacity = 0
+    _overflow = _first_event
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def log_metric(key, value, step=None):
@@ -71,7 +98,7 @@ def log_metric(key, value, step=None):
         prefix = _new_prefix(key)  # validates the key (raises on a bad one), caches it
     if type(value) is not float and type(value) is not int:
         value = _coerce_value(value, key)
-    if step is not None and (type(step) is not int or step < 0):
+    if step is not None and (type(step) is not int or not 0 <= step <= _MAX_STEP):
         step = _coerce_step(step)
     if len(_queue) < _capacity:
         _append((prefix, value, step, _time()))
@@ -95,7 +122,7 @@ def log_metrics(values, step=None):
         pairs.append((kj, value))
     if not pairs:
         return  # nothing to record
-    if step is not None and (type(step) is not int or step < 0):
+    if step is not None and (type(step) is not int or not 0 <= step <= _MAX_STEP):
         step = _coerce_step(step)
     _T.put([tuple(pairs), step, _time()])
 
@@ -135,6 +162,11 @@ def set_tag(key, value):
     key = _format.check_key(key, "tag key")
     if not isinstance(value, str):
         value = str(value)
+    if len(value) > _format.MAX_TAG_CHARS:
+        raise ValueError(
+            "tag %r value must be at most %d characters, got %d; use log_param for longer "
+            "values" % (key, _format.MAX_TAG_CHARS, len(value))
+        )
     _send({"type": "tag", "key": key, "value": value}, "tag %r" % key)
 
 
@@ -147,6 +179,8 @@ def progress(current, total=None):
     for name in ("current", "total"):
         if name in event and event[name] - event[name] != 0:
             raise ValueError("progress %s must be a finite number, got %r" % (name, event[name]))
+    if event.get("total", 0) < 0:
+        raise ValueError("progress total must be >= 0, got %r" % (event["total"],))
     _send(event, "progress")
 
 

@@ -17,7 +17,9 @@ import math
 import operator
 import os
 
-MAX_KEY_LEN = 256
+MAX_KEY_LEN = 256  # counted as the supervisor (JavaScript) counts: UTF-16 code units
+MAX_STEP = 2**53 - 1  # larger integers do not survive a JSON round trip through a double
+MAX_TAG_CHARS = 4096
 # A log message longer than this is cut (a line must stay under the protocol's 1 MiB,
 # and an escaped character can take up to 12 bytes).
 MAX_MESSAGE_CHARS = 65536
@@ -28,6 +30,7 @@ MAX_LINE_BYTES = 1024 * 1024 - 1024
 _CACHE_LIMIT = 100_000
 
 LEVELS = {
+    "TRACE": "DEBUG",
     "DEBUG": "DEBUG",
     "INFO": "INFO",
     "WARN": "WARN",
@@ -64,10 +67,11 @@ def check_key(key, what="metric key"):
         )
     if not key:
         raise ValueError("%s must be a non-empty string, got ''" % what)
-    if len(key) > MAX_KEY_LEN:
+    length = len(key) if key.isascii() else len(key.encode("utf-16-le", "surrogatepass")) // 2
+    if length > MAX_KEY_LEN:
         raise ValueError(
             "%s must be at most %d characters, got %d: %r..."
-            % (what, MAX_KEY_LEN, len(key), key[:40])
+            % (what, MAX_KEY_LEN, length, key[:40])
         )
     return str(key)
 
@@ -101,16 +105,18 @@ def _is_boolish(value):
     return dtype is not None and "bool" in str(dtype)
 
 
-def coerce_value(value, key):
+def coerce_value(value, key, label=None):
     """Slow path for a metric value that is not a plain int/float.
 
     Accepts anything number-like (numpy/torch scalars, Decimal, Fraction): integer
-    types via ``__index__``, the rest via ``__float__``.
+    types via ``__index__``, the rest via ``__float__``. ``label`` names the value in
+    error messages (default: the metric's).
     """
+    label = label or "metric value for %r" % (key,)
     if _is_boolish(value) or isinstance(value, (str, bytes)) or value is None:
         raise TypeError(
-            "metric value for %r must be a number (int, float, or a numpy/torch scalar), "
-            "got %s; pass a number, e.g. float(value)" % (key, _describe(value))
+            "%s must be a number (int, float, or a numpy/torch scalar), got %s; pass a "
+            "number, e.g. float(value)" % (label, _describe(value))
         )
     if isinstance(value, float):  # float subclass
         return float(value)
@@ -124,12 +130,12 @@ def coerce_value(value, key):
             return float(value)
         except (TypeError, ValueError) as exc:
             raise TypeError(
-                "metric value for %r must be a single number, got %s (%s); pass e.g. "
-                "float(value) or value.item()" % (key, _describe(value), exc)
+                "%s must be a single number, got %s (%s); pass e.g. float(value) or "
+                "value.item()" % (label, _describe(value), exc)
             ) from None
     raise TypeError(
-        "metric value for %r must be a number (int, float, or a numpy/torch scalar), "
-        "got %s; pass a number, e.g. float(value)" % (key, _describe(value))
+        "%s must be a number (int, float, or a numpy/torch scalar), got %s; pass a "
+        "number, e.g. float(value)" % (label, _describe(value))
     )
 
 
@@ -148,6 +154,8 @@ def coerce_step(step):
         ) from None
     if step < 0:
         raise ValueError("step must be >= 0, got %d" % step)
+    if step > MAX_STEP:
+        raise ValueError("step must be at most 2**53 - 1, got %d" % step)
     return step
 
 
@@ -166,11 +174,11 @@ def number_json(v):
     return repr(v)
 
 
-def coerce_number(value, what):
-    """A finite-or-not number for progress(); not bool, not str."""
+def coerce_number(value, label):
+    """A number for progress(); not bool, not str (finiteness is the caller's check)."""
     if type(value) is int or type(value) is float:
         return value
-    return coerce_value(value, what)
+    return coerce_value(value, None, label)
 
 
 def format_batch(batch, out):
@@ -199,7 +207,7 @@ def format_batch(batch, out):
             ms = int(ts * 1000.0)
             if ms != last_ms:
                 last_ms = ms
-                ts_tail = '}\n'
+                ts_tail = ',"ts":%d.%03d}\n' % divmod(ms, 1000)
             vs = repr(v)
             if vs[-1] in "nf":
                 vs = _nonfinite(v)

@@ -29,7 +29,7 @@ from collections import deque
 from . import _format
 
 PIPE_BUF = 4096  # POSIX minimum; writes this small are atomic on a pipe
-MAX_BATCH = 65536  # items formatted per writer iteration
+MAX_BATCH = 16384  # items per writer iteration (~1 MiB of JSON: big writes, cache-friendly)
 FULL_WAIT_S = 0.005  # the most a caller waits on a full queue before spooling
 DEFAULT_CAPACITY = 1_000_000
 DEFAULT_FLUSH_TIMEOUT = 10.0
@@ -167,7 +167,8 @@ class Transport:
         self.overflowing = False
         self._deadline = None
         self._announced = set()
-        self._thread = None
+        self._thread = None  # started by the first event (see start())
+        self._start_lock = threading.Lock()
 
         self.fd = None
         self.dead_reason = None  # set when the channel is unusable: all goes to the spool
@@ -198,7 +199,6 @@ class Transport:
         else:
             self.dead_reason = "offline"
 
-        self._start_writer()
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(
                 after_in_parent=self._after_fork_in_parent,
@@ -208,8 +208,23 @@ class Transport:
 
     # ---- caller side ---------------------------------------------------------------
 
+    def start(self):
+        """Start the writer thread if it is not running.
+
+        Lazy, so that importing the client (to read params, say) starts no thread, and a
+        process that forks before logging anything forks with no extra thread.
+        """
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="workbench-writer", daemon=True
+                )
+                self._thread.start()
+
     def put(self, item):
         """Enqueue one item (the hot path inlines this check; this is the general one)."""
+        if self._thread is None:
+            self.start()
         if len(self.queue) < self.capacity:
             self.queue.append(item)
         else:
@@ -237,15 +252,16 @@ class Transport:
                 % (self.capacity, self.spool.where()),
             )
         lines = []
-        _format.format_batch((item,), lines)
+        self._format((item,), lines)
         if lines:
             self.spool.write(lines[0])
 
     def flush(self, timeout):
         """Wait until everything enqueued so far has been written; False on timeout."""
+        if self._thread is None and not self.queue:
+            return True  # nothing was ever logged
+        self.start()
         marker = threading.Event()
-        if self._thread is None or not self._thread.is_alive():
-            self._start_writer()
         self.queue.append(marker)  # ignores capacity: a marker is tiny
         self._wake.set()
         return marker.wait(timeout)
@@ -261,10 +277,6 @@ class Transport:
         return False
 
     # ---- writer thread -------------------------------------------------------------
-
-    def _start_writer(self):
-        self._thread = threading.Thread(target=self._run, name="workbench-writer", daemon=True)
-        self._thread.start()
 
     def _run(self):
         queue = self.queue
@@ -286,7 +298,7 @@ class Transport:
                 except IndexError:  # another thread drained it (shutdown fallback)
                     pass
                 lines = []
-                markers = _format.format_batch(batch, lines)
+                markers = self._format(batch, lines)
                 if lines:
                     if self.dead_reason is None:
                         self._send(lines)
@@ -301,6 +313,21 @@ class Transport:
             except Exception as exc:  # a bug here must not kill event delivery silently
                 self._announce("bug", "event writer error: %r" % (exc,))
                 time.sleep(0.01)
+
+    def _format(self, batch, lines):
+        try:
+            return _format.format_batch(batch, lines)
+        except Exception:
+            pass
+        # Some item cannot be formatted (e.g. an int too long for repr()): keep the rest.
+        del lines[:]
+        markers = []
+        for item in batch:
+            try:
+                markers.extend(_format.format_batch((item,), lines) or ())
+            except Exception as exc:
+                self._announce("format", "dropped an event that cannot be written: %r" % (exc,))
+        return markers
 
     def _send(self, lines):
         if not self.atomic:
@@ -382,7 +409,7 @@ class Transport:
                 batch.append(self.queue.popleft())
         except IndexError:
             pass
-        markers = _format.format_batch(batch, lines)
+        markers = self._format(batch, lines)
         # The wedged writer may hold the spool lock: do not hang the exit on it.
         self.spool.write("".join(lines), flush=True, timeout=1.0)
         for marker in markers or ():
@@ -404,15 +431,15 @@ class Transport:
         # events may have been held by the parent's writer at fork time: make new ones.
         self.queue.clear()
         self._wake = threading.Event()
+        self._start_lock = threading.Lock()
         self.spool.after_fork_in_child()
         self.atomic = True
         self.overflowing = False
         self._deadline = None
         self._interval = 0.01  # children often end abruptly: keep little in flight
-        try:
-            self._start_writer()
-        except Exception:
-            self._thread = None  # flush() starts one when needed
+        # No thread is started here (this hook also runs in a subprocess child about to
+        # exec): the child's first event starts its writer, as in a fresh process.
+        self._thread = None
         # multiprocessing children (e.g. DataLoader workers) end with os._exit, which
         # skips atexit; multiprocessing's own exit finalizers do run: hook into those.
         mp_util = sys.modules.get("multiprocessing.util")

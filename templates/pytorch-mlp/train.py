@@ -30,23 +30,22 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _missing_dependency(what, package, exc):
+def _missing_dependency(exc):
     sys.stderr.write(
-        "error: the pytorch-mlp template needs %s, which is not importable by %s (%s).\n"
-        "Install it with:  apt-get install %s\n" % (what, sys.executable, exc, package)
+        "error: the pytorch-mlp template needs PyTorch and numpy, which are not importable "
+        "by %s (%s).\n"
+        "Install them with:  apt-get install python3-torch   (it brings python3-numpy)\n"
+        % (sys.executable, exc)
     )
     sys.exit(2)
 
 
 try:
     import numpy as np
-except ImportError as _exc:
-    _missing_dependency("numpy", "python3-numpy", _exc)
-try:
     import torch
     from torch import nn
 except ImportError as _exc:
-    _missing_dependency("PyTorch", "python3-torch", _exc)
+    _missing_dependency(_exc)
 
 try:
     import workbench as wb
