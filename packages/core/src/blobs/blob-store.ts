@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chmod, link, mkdir, open, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { fromSystemError, invalid, UserError } from '../errors.js';
 
@@ -18,6 +20,11 @@ export interface ImportOptions {
   /** Refuse the content unless it hashes to this. */
   expectedSha256?: string;
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /**
+   * Flush this blob to disk before it gets its final name (default). Batch importers of many
+   * small files pass false and call `sync()` once before they commit rows that refer to them.
+   */
+  durable?: boolean;
 }
 
 /**
@@ -85,7 +92,7 @@ export class BlobStore {
           opts.onProgress(size, total);
         }
       }
-      await out.sync();
+      if (opts.durable !== false) await out.sync();
       await out.close();
     } catch (err) {
       await out.close().catch(() => {});
@@ -113,7 +120,13 @@ export class BlobStore {
       await link(tmp, final);
       return { sha256, size, created: true };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { sha256, size, created: false };
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        // Reused content counts as fresh for gc's grace period, so a collection running at this
+        // moment cannot delete a blob a new reference is about to point at.
+        const t = new Date();
+        await utimes(final, t, t).catch(() => {});
+        return { sha256, size, created: false };
+      }
       if ((err as NodeJS.ErrnoException).code === 'EPERM' || (err as NodeJS.ErrnoException).code === 'ENOTSUP') {
         // Filesystems without hard links: rename is still atomic.
         await rename(tmp, final);
@@ -122,6 +135,19 @@ export class BlobStore {
       throw fromSystemError(err, 'storing a blob');
     } finally {
       await unlink(tmp).catch(() => {});
+    }
+  }
+
+  /**
+   * Flush everything written to the store's filesystem (syncfs through `sync -f`), one call
+   * for a whole batch of non-durable imports; falls back to a global sync.
+   */
+  async sync(): Promise<void> {
+    const run = promisify(execFile);
+    try {
+      await run('sync', ['-f', this.root]);
+    } catch {
+      await run('sync', []).catch(() => {});
     }
   }
 

@@ -251,6 +251,9 @@ export class Datasets {
     if (manifestSha.sha256 !== fp.fingerprint) throw new UnexpectedError('the stored manifest does not hash to the fingerprint');
     if (manifestSha.created) bytesStored += manifestSha.size;
 
+    // One flush for the whole batch, before any row refers to these blobs.
+    await this.ws.blobs.sync();
+
     // A long import: make sure no blob found early has been collected since.
     const stale = blobs.filter((b) => Date.now() - (pinnedAt.get(b.sha256) ?? 0) > REPIN_AFTER_MS);
     await forEachLimit(stale, COPY_CONCURRENCY, ensure);
@@ -272,7 +275,7 @@ export class Datasets {
 
   private async copyBlob(f: FingerprintedFile): Promise<{ created: boolean; size: number }> {
     try {
-      return await this.ws.blobs.importFile(f.abs, { expectedSha256: f.sha256 });
+      return await this.ws.blobs.importFile(f.abs, { expectedSha256: f.sha256, durable: false });
     } catch (err) {
       const code = errorCode(err) ?? errorCode((err as { cause?: unknown }).cause);
       if (code === 'ENOENT' || (err as WbError).code === 'NOT_FOUND') {
