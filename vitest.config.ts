@@ -6,7 +6,7 @@ export default defineConfig({
   resolve: { conditions: ['wb-source'] },
   ssr: { resolve: { conditions: ['wb-source'] } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'bench/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'bench/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

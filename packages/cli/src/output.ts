@@ -52,8 +52,9 @@ export function num(v: number | null | undefined): string {
   return Math.abs(v) >= 1e-3 && Math.abs(v) < 1e6 ? v.toPrecision(6).replace(/\.?0+$/, '') : v.toExponential(4);
 }
 
+/** JSON for scripts. NaN and ±Infinity, which JSON lacks, are written as strings, as on the wire. */
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  process.stdout.write(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? (Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity') : v), 2) + '\n');
 }
 
 export const isTty = (): boolean => Boolean(process.stdout.isTTY);

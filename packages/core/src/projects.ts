@@ -114,6 +114,7 @@ export class Projects {
       await trx.updateTable('projects').set({ description, updated_at: now() }).where('id', '=', p.id).execute();
       await recordEvent(trx, this.ws.actor, { type: 'project.updated', entityKind: 'project', entityId: p.id, payload: { description } });
     });
+    this.ws.notify({ events: true });
     return this.get(p.id);
   }
 

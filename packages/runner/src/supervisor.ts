@@ -106,6 +106,12 @@ export class Supervisor {
       await this.runs.transition(this.runId, 'failed', { reason, exitCode: null });
       return { status: 'failed', exitCode: null, reason };
     }
+    // A cancel that arrived while the process was being started applies now.
+    if (this.cancelReason !== null) {
+      const reason = this.cancelReason;
+      this.cancelReason = null;
+      this.cancel(reason);
+    }
     const self = selfIdentity();
     await this.runs.attachSupervisor(this.runId, { pid: self.pid, start: self.start, host: self.host, childPid: child.pid ?? null, cwd: this.opts.cwd });
     this.system('INFO', `started: ${this.opts.command.join(' ')} (pid ${child.pid}${processStartTime(child.pid!) ? '' : ''})`);

@@ -2,7 +2,7 @@ import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
 import { apiPrefix } from '@workbench/api';
 import { Artifacts, Datasets, Projects, Runs, notFound, readSettings, type Workspace } from '@workbench/core';
-import Fastify, { type FastifyBaseLogger, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyRequest } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { ZodType } from 'zod';
@@ -12,6 +12,7 @@ import { datasetRoutes } from './routes/datasets.js';
 import { miscRoutes } from './routes/misc.js';
 import { projectRoutes } from './routes/projects.js';
 import { runRoutes } from './routes/runs.js';
+import { BackgroundCheckpointer } from './checkpointer.js';
 import { RunQueue } from './run-queue.js';
 import { isAllowedHost, redactUrl, requestToken, tokenMatches } from './security.js';
 import { resolveWebDir, serveBuiltinPage, serveWeb } from './static.js';
@@ -26,7 +27,7 @@ export interface BuildAppOptions {
   /** pino level (default WB_LOG_LEVEL, or 'warn' when quiet). */
   logLevel?: string;
   quiet?: boolean;
-  /** Where log lines go (default stdout). */
+  /** Where log lines go (default stderr). */
   logStream?: DestinationStream;
   /** Runs supervised at once (default WB_MAX_CONCURRENT_RUNS). */
   maxConcurrentRuns?: number;
@@ -36,6 +37,8 @@ export interface BuildAppOptions {
   validateResponses?: boolean;
   /** How long closing waits for runs to stop (default: the grace period + 5 s). */
   closeTimeoutMs?: number;
+  /** Run SQLite checkpoints in a worker thread instead of on commit (default true). */
+  backgroundCheckpoints?: boolean;
 }
 
 export interface WorkbenchInternals {
@@ -67,7 +70,8 @@ export function createLogger(opts: { level: string; stream?: DestinationStream |
         err: pino.stdSerializers.err,
       },
     },
-    opts.stream ?? pino.destination(1),
+    // stderr: stdout belongs to the program that embeds the server (wb serve --json prints there).
+    opts.stream ?? pino.destination(2),
   );
 }
 
@@ -89,7 +93,8 @@ export async function buildApp(ws: Workspace, opts: BuildAppOptions): Promise<Ap
   const logger = createLogger({ level, stream: opts.logStream });
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Requests are logged (at debug, with the token redacted) by our own onResponse hook.
+    logController: new LogController({ disableRequestLogging: true }),
     // Behind nothing: this server only ever listens on loopback.
     trustProxy: false,
     routerOptions: { maxParamLength: 1024 },
@@ -120,6 +125,36 @@ export async function buildApp(ws: Workspace, opts: BuildAppOptions): Promise<Ap
     const a = app.server.address();
     return a && typeof a === 'object' ? a.port : null;
   };
+
+  // Plugins first: the WebSocket plugin's own hooks must run before ours, so that an upgrade
+  // refused by ours still has its socket closed.
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Workbench API',
+        version: serverVersion,
+        description: [
+          'The local Workbench server (127.0.0.1 only). Every route but /api/v1/health needs the workspace token: `Authorization: Bearer <token>`, or `?token=`.',
+          'Errors are `{"error":{"code","message","hint?","details?"}}` with a stable code (NOT_FOUND, NAME_TAKEN, INVALID_INPUT, …).',
+          'Live updates: WebSocket `GET /api/v1/stream?token=…`. Send `{"op":"subscribe","runId","afterLogSeq","afterMetricSeq"}`, `{"op":"unsubscribe","runId"}`,',
+          '`{"op":"subscribe-events","afterSeq"}` or `{"op":"unsubscribe-events"}`; receive `{"type":"logs","runId","lines"}`, `{"type":"metrics","runId","points"}`,',
+          '`{"type":"run","run"}` (status and progress; sent after the output it follows), `{"type":"events","events"}` and `{"type":"error","error","runId?"}`.',
+          'What is stored after the given seqs comes first, then live; seqs never repeat or skip.',
+        ].join(' '),
+      },
+      servers: [],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'the workspace token (file "token" in the workspace folder)' },
+          queryToken: { type: 'apiKey', in: 'query', name: 'token' },
+        },
+      },
+      security: [{ bearer: [] }, { queryToken: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(websocket, { options: { maxPayload: 1 << 20 } });
 
   // 1. DNS rebinding: only loopback names in Host, on every route (static files and the
   //    WebSocket upgrade included).
@@ -158,23 +193,6 @@ export async function buildApp(ws: Workspace, opts: BuildAppOptions): Promise<Ap
     return reply.code(m.status).send(m.body);
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: { title: 'Workbench API', version: serverVersion, description: 'The local Workbench server. Every route but /api/v1/health needs the workspace token.' },
-      servers: [],
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'the workspace token (file "token" in the workspace folder)' },
-          queryToken: { type: 'apiKey', in: 'query', name: 'token' },
-        },
-      },
-      security: [{ bearer: [] }, { queryToken: [] }],
-    },
-    transform: jsonSchemaTransform,
-  });
-  await app.register(websocket, { options: { maxPayload: 1 << 20 } });
-
   await app.register(
     async (api) => {
       const a = api as unknown as App;
@@ -195,9 +213,14 @@ export async function buildApp(ws: Workspace, opts: BuildAppOptions): Promise<Ap
     return reply.code(404).type('text/plain; charset=utf-8').send('not found (the web app is not built yet: open /)');
   });
 
+  // Live delivery must not wait for fsyncs: checkpoints go to a worker thread.
+  const checkpointer = new BackgroundCheckpointer(ws, app.log);
+  if (opts.backgroundCheckpoints ?? true) checkpointer.start();
+
   app.addHook('onClose', async () => {
     hub.close();
     await queue.close(opts.closeTimeoutMs ?? (opts.cancelGraceMs ?? settings.WB_CANCEL_GRACE_MS) + 5000);
+    await checkpointer.stop();
   });
 
   return app as unknown as App;

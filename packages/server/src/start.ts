@@ -17,7 +17,10 @@ export interface StartServerOptions {
   logStream?: DestinationStream;
   maxConcurrentRuns?: number;
   cancelGraceMs?: number;
-  /** Close on SIGINT/SIGTERM, then let the signal end the process (default true). */
+  /**
+   * Close on SIGINT/SIGTERM (default true); when nothing else in the process listens for the
+   * signal, it is raised again after closing so that the process ends as it would have.
+   */
   handleSignals?: boolean;
 }
 
@@ -89,16 +92,26 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
     const onSignal = (sig: NodeJS.Signals): void => {
       for (const s of signals) process.off(s, onSignal);
-      void close().finally(() => process.kill(process.pid, sig));
+      // When the embedding program handles the signal too (the CLI does), it decides how to
+      // exit; otherwise the signal is raised again once closed, so the process ends as usual.
+      const othersHandleIt = process.listenerCount(sig) > 0;
+      void close().finally(() => {
+        if (!othersHandleIt && process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+      });
     };
     const theApp = app;
     const theRelease = release;
     const close = (): Promise<void> => {
       closing ??= (async () => {
         for (const s of signals) process.off(s, onSignal);
+        // Idle keep-alive connections are closed at once; one caught between requests would
+        // otherwise hold the close for the keep-alive timeout.
+        const force = setTimeout(() => theApp.server.closeAllConnections(), 1000);
+        force.unref();
         try {
           await theApp.close();
         } finally {
+          clearTimeout(force);
           await theRelease().catch(() => {});
           await ws.close();
         }

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { defaultWebDir } from './paths.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-/** packages/web/dist next to this package (the same from src/ and from dist/). */
-export const defaultWebDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
+export { defaultWebDir } from './paths.js';
 
 /** The web build to serve, or null when there is none (the built-in page is served). */
 export function resolveWebDir(webDir: string | null | undefined): string | null {
@@ -197,4 +196,3 @@ wb run cancel &lt;run-id&gt;</pre>
 `;
 }
 
-export const webDirExists = (dir: string): boolean => existsSync(path.join(dir, 'index.html'));

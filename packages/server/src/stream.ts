@@ -12,6 +12,10 @@ const METRIC_PAGE = 20_000;
 const METRIC_CHUNK_ROWS = 512;
 const EVENT_PAGE = 1000;
 const POLL_MS = 5;
+/** Runs one connection may follow at once. */
+const MAX_RUN_SUBS = 256;
+/** Ping every client this often; one that has not answered the previous ping is dropped. */
+const PING_MS = 30_000;
 
 interface RunSub {
   runId: string;
@@ -37,6 +41,7 @@ interface Client {
   events: EventSub | null;
   paused: boolean;
   closed: boolean;
+  alive: boolean;
   drainTimer: NodeJS.Timeout | null;
 }
 
@@ -56,6 +61,7 @@ export class StreamHub {
   private readonly clients = new Set<Client>();
   private readonly runs: Runs;
   private pollTimer: NodeJS.Timeout | null = null;
+  private pingTimer: NodeJS.Timeout | null = null;
   private lastVersion = 0;
   private subs = 0;
   private closed = false;
@@ -67,10 +73,30 @@ export class StreamHub {
   ) {
     this.runs = new Runs(ws);
     ws.changes.on('change', this.onChange);
+    // Dead peers (a laptop that slept, a dropped network) are noticed and their state freed.
+    this.pingTimer = setInterval(() => {
+      for (const c of this.clients) {
+        if (!c.alive) {
+          c.socket.terminate();
+          this.detach(c);
+          continue;
+        }
+        c.alive = false;
+        try {
+          c.socket.ping();
+        } catch {
+          /* closing */
+        }
+      }
+    }, PING_MS);
+    this.pingTimer.unref();
   }
 
-  get clientCount(): number {
-    return this.clients.size;
+  /** For monitoring and tests: connected clients, subscriptions, clients paused for backpressure. */
+  stats(): { clients: number; subscriptions: number; paused: number } {
+    let paused = 0;
+    for (const c of this.clients) if (c.paused) paused++;
+    return { clients: this.clients.size, subscriptions: this.subs, paused };
   }
 
   attach(socket: WebSocket): void {
@@ -78,8 +104,9 @@ export class StreamHub {
       socket.close(1001, 'server stopping');
       return;
     }
-    const client: Client = { socket, runs: new Map(), events: null, paused: false, closed: false, drainTimer: null };
+    const client: Client = { socket, runs: new Map(), events: null, paused: false, closed: false, alive: true, drainTimer: null };
     this.clients.add(client);
+    socket.on('pong', () => (client.alive = true));
     socket.on('message', (data, isBinary) => {
       if (isBinary) return this.sendError(client, 'INVALID_INPUT', 'send JSON text messages');
       this.onMessage(client, data.toString());
@@ -92,6 +119,7 @@ export class StreamHub {
     if (this.closed) return;
     this.closed = true;
     this.ws.changes.off('change', this.onChange);
+    if (this.pingTimer) clearInterval(this.pingTimer);
     for (const c of [...this.clients]) {
       this.detach(c);
       try {
@@ -114,6 +142,15 @@ export class StreamHub {
     c.events = null;
     if (c.drainTimer) clearInterval(c.drainTimer);
     this.updatePolling();
+  }
+
+  private dropRun(c: Client, s: RunSub): void {
+    s.closed = true;
+    if (c.runs.get(s.runId) === s) {
+      c.runs.delete(s.runId);
+      this.subs--;
+      this.updatePolling();
+    }
   }
 
   private onMessage(c: Client, text: string): void {
@@ -172,6 +209,9 @@ export class StreamHub {
       return this.sendError(c, e?.code ?? 'INTERNAL', e?.message ?? 'could not subscribe', ref);
     }
     if (c.closed) return;
+    if (!c.runs.has(id) && c.runs.size >= MAX_RUN_SUBS) {
+      return this.sendError(c, 'INVALID_INPUT', `one connection follows at most ${MAX_RUN_SUBS} runs; unsubscribe from some, or open another connection`, id);
+    }
     const old = c.runs.get(id);
     if (old) old.closed = true;
     else this.subs++;
@@ -266,11 +306,7 @@ export class StreamHub {
       if (!this.closed && !s.closed) {
         this.log.error({ err, runId: s.runId }, 'stream delivery failed');
         this.sendError(c, 'INTERNAL', 'live delivery failed; resubscribe to resume', s.runId);
-        s.closed = true;
-        if (c.runs.get(s.runId) === s) {
-          c.runs.delete(s.runId);
-          this.subs--;
-        }
+        this.dropRun(c, s);
       }
     } finally {
       s.running = false;
@@ -288,6 +324,7 @@ export class StreamHub {
     if (s.closed || c.closed) return false;
     if (!row) {
       this.sendError(c, 'NOT_FOUND', `run '${s.runId}' no longer exists`, s.runId);
+      this.dropRun(c, s);
       return false;
     }
     let more = false;

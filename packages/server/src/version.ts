@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { serverPackageJson } from './paths.js';
 
-/** This package's version (package.json sits one level above src/ and dist/). */
+/** This package's version. */
 export const serverVersion: string = (() => {
   try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? '0.0.0';
+    if (!serverPackageJson) return '0.0.0';
+    return (JSON.parse(readFileSync(serverPackageJson, 'utf8')) as { version?: string }).version ?? '0.0.0';
   } catch {
     return '0.0.0';
   }

@@ -406,6 +406,7 @@ export class Runs {
       await this.writeTags(trx, r.id, tags);
       await recordEvent(trx, this.ws.actor, { type: 'run.tagged', entityKind: 'run', entityId: r.id, payload: tags });
     });
+    this.ws.notify({ runId: r.id, events: true });
     return this.get(r.id);
   }
 
@@ -416,6 +417,7 @@ export class Runs {
       await trx.updateTable('runs').set({ project_id: p.id }).where('id', '=', r.id).execute();
       await recordEvent(trx, this.ws.actor, { type: 'run.moved', entityKind: 'run', entityId: r.id, payload: { from: r.project_id, to: p.id } });
     });
+    this.ws.notify({ runId: r.id, events: true });
     return this.get(r.id);
   }
 
@@ -436,6 +438,7 @@ export class Runs {
       await trx.updateTable('runs').set({ deleted_at: null }).where('id', '=', r.id).execute();
       await recordEvent(trx, this.ws.actor, { type: 'run.restored', entityKind: 'run', entityId: r.id });
     });
+    this.ws.notify({ runId: r.id, events: true });
     return this.get(r.id);
   }
 

@@ -1,0 +1,66 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { isAlive, tempDir } from '@workbench/core';
+import { spawnWb, waitFor, wb, wbJson, workspaceOf } from './testing/wb.js';
+
+let home: string;
+let dispose: () => Promise<void>;
+beforeEach(async () => ({ dir: home, dispose } = await tempDir('wb-serve-')));
+afterEach(async () => dispose());
+
+async function serve() {
+  const child = spawnWb(home, ['serve', '--port', '0', '--json']);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const info = await waitFor(async () => {
+    const line = out.split('\n').find((l) => l.startsWith('{'));
+    return line ? (JSON.parse(line) as { url: string; tokenUrl: string; port: number }) : null;
+  }, 20_000, 'wb serve to start');
+  const token = (await readFile(path.join(workspaceOf(home), 'token'), 'utf8')).trim();
+  const api = async (method: string, url: string, body?: unknown) => {
+    const r = await fetch(info.url + url, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    return { status: r.status, body: (await r.json()) as any };
+  };
+  return { child, info, token, api };
+}
+
+describe('wb serve', () => {
+  test('prints a local URL with the token; refuses a second server on the workspace', async () => {
+    const s = await serve();
+    expect(s.info.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(s.info.tokenUrl).toContain(`token=${s.token}`);
+    expect((await s.api('GET', '/api/v1/projects')).status).toBe(200);
+    const second = await wb(home, ['serve', '--port', '0']);
+    expect(second.code).toBe(6);
+    expect(second.stderr).toContain('already running');
+    expect((await wbJson<{ server: string }>(home, ['workspace'])).server).toBe(s.info.url);
+    s.child.kill('SIGTERM');
+    expect((await s.child.result).code).toBe(0);
+  });
+
+  test('SIGKILL the server mid-run: the next start marks the run lost, stops the orphan, keeps what was stored', async () => {
+    const s = await serve();
+    expect((await s.api('POST', '/api/v1/projects', { name: 'p' })).status).toBe(201);
+    const started = await s.api('POST', '/api/v1/runs', { project: 'p', command: [process.execPath, '-e', "console.log('pid ' + process.pid); setInterval(() => {}, 1000)"] });
+    expect(started.status).toBe(201);
+    const id = started.body.id as string;
+    const pid = await waitFor(async () => {
+      const logs = await s.api('GET', `/api/v1/runs/${id}/logs`);
+      const line = (logs.body.lines as Array<{ text: string }>).find((l) => l.text.startsWith('pid '));
+      return line ? Number(line.text.slice(4)) : null;
+    }, 15_000, 'the run to log its pid');
+    s.child.kill('SIGKILL');
+    await s.child.result;
+    expect(isAlive(pid)).toBe(true);
+
+    const again = await serve();
+    const run = await again.api('GET', `/api/v1/runs/${id}`);
+    expect(run.body.status).toBe('lost');
+    await waitFor(async () => !isAlive(pid), 5000, 'the orphan to stop');
+    const logs = await again.api('GET', `/api/v1/runs/${id}/logs`);
+    expect((logs.body.lines as Array<{ text: string }>).some((l) => l.text === `pid ${pid}`)).toBe(true);
+    again.child.kill('SIGINT');
+    await again.child.result;
+  });
+});
