@@ -83,6 +83,11 @@ export class Supervisor {
       const r = await this.runs.get(this.runId);
       return { status: r.status, exitCode: null, reason: r.statusReason };
     }
+    if (this.cancelReason !== null) {
+      // Cancelled before the process was started: nothing to stop.
+      await this.runs.transition(this.runId, 'cancelled', { reason: this.cancelReason });
+      return { status: 'cancelled', exitCode: null, reason: this.cancelReason };
+    }
     const [cmd, ...args] = this.opts.command;
     const env: NodeJS.ProcessEnv = { ...process.env, ...this.opts.env, WB_RUN_ID: this.runId, WB_EVENT_FD: '3', WB_OUTPUT_DIR: outputDir, WB_ATTEMPT: String(this.attempt), WB_WORKSPACE: this.ws.dir, PYTHONUNBUFFERED: '1' };
     const child = spawn(cmd!, args, {
