@@ -1,7 +1,7 @@
 // Set-up shared by `npm start` and `npm test`: install what is missing, build what is stale.
 // Plain JavaScript with Node built-ins only, because it runs before any dependency exists.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,7 +38,23 @@ export function ensureNodeModules() {
 export function ensureBuilt() {
   say('building (tsc -b)');
   mustSh(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], 'the TypeScript build');
-  mustSh(process.execPath, [path.join(root, 'scripts', 'bundle-cli.mjs')], 'bundling the wb command');
+  // Rebundle only when a source is newer than the bundle: tests may be running the bundle.
+  const bundle = path.join(root, 'packages', 'cli', 'dist', 'bundle', 'bin.js');
+  if (!existsSync(bundle) || newestSource() > statSync(bundle).mtimeMs) {
+    mustSh(process.execPath, [path.join(root, 'scripts', 'bundle-cli.mjs')], 'bundling the wb command');
+  }
+}
+
+function newestSource() {
+  let newest = statSync(path.join(root, 'package-lock.json')).mtimeMs;
+  for (const pkg of readdirSync(path.join(root, 'packages'))) {
+    const src = path.join(root, 'packages', pkg, 'src');
+    if (!existsSync(src)) continue;
+    for (const e of readdirSync(src, { recursive: true, withFileTypes: true })) {
+      if (e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(path.join(e.parentPath ?? e.path, e.name)).mtimeMs);
+    }
+  }
+  return Math.max(newest, statSync(path.join(root, 'scripts', 'bundle-cli.mjs')).mtimeMs);
 }
 
 const canSudo = () => spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0;

@@ -64,3 +64,27 @@ describe('wb serve', () => {
     await again.child.result;
   });
 });
+
+describe('npm start', () => {
+  test('the start script builds what is stale, creates the workspace and prints the token URL', async () => {
+    const { spawn } = await import('node:child_process');
+    const { repoRoot } = await import('./testing/wb.js');
+    const child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'start.mjs'), '--port', '0'], {
+      cwd: repoRoot,
+      env: { ...process.env, WB_HOME: workspaceOf(home) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const tokenUrl = await waitFor(async () => /web app:\s+(http:\/\/127\.0\.0\.1:\d+\/\S*token=\S+)/.exec(out)?.[1], 120_000, 'npm start to serve');
+    const token = (await readFile(path.join(workspaceOf(home), 'token'), 'utf8')).trim();
+    expect(tokenUrl).toContain(token);
+    const page = await fetch(tokenUrl);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/<html/i);
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGINT');
+    await exited;
+  }, 180_000);
+});

@@ -26,3 +26,4 @@ export * from './datasets/hash-cache.js';
 export { HashPool, defaultPoolSize, type HashResult, type HashOk, type HashFailed } from './datasets/hash-pool.js';
 export * from './datasets/preview.js';
 export * from './gc.js';
+export * from './find-up.js';

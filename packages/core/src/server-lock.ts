@@ -24,6 +24,12 @@ export async function readServerInfo(ws: Workspace): Promise<ServerInfo | null> 
   return info;
 }
 
+export function serverLockedError(ws: Workspace, other: ServerInfo): OperationalError {
+  return new OperationalError('WORKSPACE_LOCKED', `a Workbench server is already running for ${ws.dir} at ${other.url} (pid ${other.pid})`, {
+    hint: `open it in your browser, or stop it (kill ${other.pid}) before starting another; a second workspace needs its own folder (--workspace DIR)`,
+  });
+}
+
 /**
  * One server per workspace. The lock file is created exclusively (O_EXCL); a lock left by a
  * dead process (killed server) is taken over.
@@ -45,11 +51,7 @@ export async function acquireServerLock(ws: Workspace, url: string, port: number
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fromSystemError(err, 'writing the server lock');
       const other = await readServerInfo(ws);
-      if (other) {
-        throw new OperationalError('WORKSPACE_LOCKED', `a Workbench server is already running for ${ws.dir} at ${other.url} (pid ${other.pid})`, {
-          hint: `open it in your browser, or stop it (kill ${other.pid}) before starting another; a second workspace needs its own folder (--workspace DIR)`,
-        });
-      }
+      if (other) throw serverLockedError(ws, other);
       await unlink(ws.serverFile).catch(() => {});
     }
   }

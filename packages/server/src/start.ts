@@ -1,22 +1,13 @@
-import { OperationalError, Runs, Workspace, acquireServerLock, invalid, readServerInfo, readSettings } from '@workbench/core';
-import type { DestinationStream } from 'pino';
-import { buildApp } from './app.js';
+import { OperationalError, Runs, Workspace, acquireServerLock, invalid, readServerInfo, readSettings, serverLockedError } from '@workbench/core';
+import { buildApp, type BuildAppOptions } from './app.js';
 import type { App } from './context.js';
 
-export interface StartServerOptions {
+export interface StartServerOptions extends Pick<BuildAppOptions, 'webDir' | 'logLevel' | 'quiet' | 'logStream' | 'maxConcurrentRuns' | 'cancelGraceMs'> {
   workspaceDir: string;
   /** Default WB_PORT (7878); 0 picks a free port. */
   port?: number;
   /** Loopback only: there is no other choice. */
   host?: '127.0.0.1';
-  /** The web build to serve (default packages/web/dist when it exists; null: the built-in page). */
-  webDir?: string | null;
-  logLevel?: string;
-  /** Log warnings and errors only. */
-  quiet?: boolean;
-  logStream?: DestinationStream;
-  maxConcurrentRuns?: number;
-  cancelGraceMs?: number;
   /**
    * Close on SIGINT/SIGTERM (default true); when nothing else in the process listens for the
    * signal, it is raised again after closing so that the process ends as it would have.
@@ -54,11 +45,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   try {
     // Say early when another server has the workspace (rather than a confusing port clash).
     const other = await readServerInfo(ws);
-    if (other) {
-      throw new OperationalError('WORKSPACE_LOCKED', `a Workbench server is already running for ${ws.dir} at ${other.url} (pid ${other.pid})`, {
-        hint: `open it in your browser, or stop it (kill ${other.pid}) before starting another; a second workspace needs its own folder (--workspace DIR)`,
-      });
-    }
+    if (other) throw serverLockedError(ws, other);
     const token = await ws.token();
     app = await buildApp(ws, {
       token,
