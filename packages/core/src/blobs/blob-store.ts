@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { execFile } from 'node:child_process';
-import { chmod, link, mkdir, open, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { chmod, link, mkdir, open, readdir, rename, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { fromSystemError, invalid, UserError } from '../errors.js';
@@ -76,25 +76,43 @@ export class BlobStore {
     const out = await open(tmp, 'wx', 0o600).catch((err: unknown) => {
       throw fromSystemError(err, 'creating a temporary blob');
     });
+    let input: FileHandle | null = null;
+    let pending: Promise<{ bytesRead: number }> | null = null;
     try {
-      const input = createReadStream(src, { highWaterMark: CHUNK });
+      // Two fixed buffers, reused: one is hashed and written while the next read fills the
+      // other. No per-chunk allocation, so memory stays flat whatever the file size.
+      input = await open(src, 'r');
+      const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+      let which = 0;
+      pending = input.read(bufs[0]!, 0, CHUNK, null);
       let lastReport = 0;
-      for await (const chunk of input as AsyncIterable<Buffer>) {
+      for (;;) {
+        const { bytesRead } = await pending;
+        if (bytesRead === 0) break;
+        const buf = bufs[which]!;
+        which ^= 1;
+        pending = input.read(bufs[which]!, 0, CHUNK, null);
+        const chunk = buf.subarray(0, bytesRead);
         hash.update(chunk);
         let off = 0;
         while (off < chunk.length) {
           const { bytesWritten } = await out.write(chunk, off, chunk.length - off);
           off += bytesWritten;
         }
-        size += chunk.length;
+        size += bytesRead;
         if (opts.onProgress && (size - lastReport >= 16 * CHUNK || size === total)) {
           lastReport = size;
           opts.onProgress(size, total);
         }
       }
+      await input.close();
+      input = null;
       if (opts.durable !== false) await out.sync();
       await out.close();
     } catch (err) {
+      // A read may still be in flight when a write failed: let it settle before closing.
+      await pending?.catch(() => {});
+      await input?.close().catch(() => {});
       await out.close().catch(() => {});
       await unlink(tmp).catch(() => {});
       throw fromSystemError(err, `importing ${src}`);
