@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { isAlive, tempDir } from '@workbench/core';
-import { spawnWb, waitFor, wb, wbJson, workspaceOf } from './testing/wb.js';
+import { python, spawnWb, waitFor, wb, wbJson, workspaceOf } from './testing/wb.js';
 
 let home: string;
 let dispose: () => Promise<void>;
@@ -37,6 +37,30 @@ describe('wb serve', () => {
     expect((await wbJson<{ server: string }>(home, ['workspace'])).server).toBe(s.info.url);
     s.child.kill('SIGTERM');
     expect((await s.child.result).code).toBe(0);
+  });
+
+  test('runs from the server and from the CLI at the same time on one workspace lose nothing', async () => {
+    const s = await serve();
+    await s.api('POST', '/api/v1/projects', { name: 'p' });
+    const script = path.join(home, 'many.py');
+    await writeFile(script, 'import workbench as wb\nfor i in range(20000):\n    wb.log_metric("x", float(i), step=i)\n    if i % 1000 == 0: print("line", i)\n');
+    const fromServer = await Promise.all([0, 1].map(() => s.api('POST', '/api/v1/runs', { project: 'p', command: [python, script] })));
+    const fromCli = await Promise.all([0, 1].map(() => wb(home, ['run', '--project', 'p', '--quiet', '--', python, script])));
+    for (const r of fromCli) expect(r.code).toBe(0);
+    const ids = fromServer.map((r) => r.body.id as string);
+    await waitFor(async () => {
+      const runs = await Promise.all(ids.map((id) => s.api('GET', `/api/v1/runs/${id}`)));
+      return runs.every((r) => r.body.status === 'succeeded');
+    }, 60_000, 'the server runs to finish');
+    const { runs } = await wbJson<{ runs: Array<{ id: string; metrics: Array<{ key: string; count: number }> }> }>(home, ['run', 'list']);
+    expect(runs).toHaveLength(4);
+    for (const r of runs) expect(r.metrics).toEqual([expect.objectContaining({ key: 'x', count: 20000 })]);
+    for (const r of runs) {
+      const logs = await s.api('GET', `/api/v1/runs/${r.id}/logs?limit=1000`);
+      expect((logs.body.lines as Array<{ text: string }>).filter((l) => l.text.startsWith('line ')).length).toBe(20);
+    }
+    s.child.kill('SIGTERM');
+    await s.child.result;
   });
 
   test('SIGKILL the server mid-run: the next start marks the run lost, stops the orphan, keeps what was stored', async () => {

@@ -91,7 +91,9 @@ export function registerServe(program: Command): void {
       const port = opts.port === undefined ? settings.WB_PORT : Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalid(`--port must be 0-65535, got ${opts.port}`);
       const dir = resolveWorkspaceDir(cmd.optsWithGlobals<{ workspace?: string }>().workspace);
-      const server = await startServer({ workspaceDir: dir, port, logLevel: settings.WB_LOG_LEVEL });
+      // A terminal wants the address, not a JSON log line per request: warnings and errors only,
+      // unless WB_LOG_LEVEL asks for more.
+      const server = await startServer({ workspaceDir: dir, port, logLevel: process.env.WB_LOG_LEVEL ? settings.WB_LOG_LEVEL : 'warn' });
       if (opts.json) process.stdout.write(JSON.stringify({ url: server.url, tokenUrl: server.tokenUrl, port: server.port, workspace: dir }) + '\n');
       else process.stdout.write(`Workbench is running for ${dir}\n  web app:  ${server.tokenUrl}\n  API:      ${server.url}/api/v1  (token in ${path.join(dir, 'token')})\nPress Ctrl-C to stop.\n`);
       await new Promise<void>((resolve) => {
