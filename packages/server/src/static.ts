@@ -120,9 +120,9 @@ function builtinPage(nonce: string, info: { workspaceDir: string; version: strin
 <main>
   <h1>Workbench</h1>
   <div class="muted">server ${esc(info.version)} · workspace <code>${esc(info.workspaceDir)}</code></div>
-  <div class="notice"><strong>The full web app is not built yet.</strong> This is a minimal page served by the
-    Workbench server. Build the web app (<code>npm run build</code> in the repository) and reload to get the
-    full interface. Everything below also works from the command line.</div>
+  <div class="notice"><strong>The full web app is not built yet.</strong> The dashboard, live run console,
+    charts and run comparison are still to come; this small page, served by the Workbench server, stands in for
+    them. Everything works from the command line and the HTTP API today.</div>
   <div id="auth" class="error" hidden></div>
   <h2>Projects</h2>
   <div id="projects" class="muted">loading…</div>
@@ -130,9 +130,9 @@ function builtinPage(nonce: string, info: { workspaceDir: string; version: strin
   <div id="runs" class="muted">loading…</div>
   <h2>Use the command line</h2>
 <pre>wb project create demo
-wb dataset import data.csv --project demo
+wb dataset import data.csv --project demo --name data
 wb run --project demo -- python3 train.py          # a supervised run: live logs and metrics
-wb run --project demo --template tabular-sklearn --dataset data
+wb run --project demo --template tabular-sklearn --dataset data --param target=label
 wb run list
 wb run show &lt;run-id&gt;
 wb run cancel &lt;run-id&gt;</pre>
