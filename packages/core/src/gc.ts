@@ -163,8 +163,8 @@ async function collect(ws: Workspace, opts: CollectOptions, ignore: { owners: Re
       if (gone.length > 0) await trx.deleteFrom('blobs').where('sha256', 'in', gone).execute();
     });
   }
-  await ws.blobs.cleanTmp();
-  return { blobsRemoved, bytesFreed, blobsKept, dryRun: false };
+  const tmp = await ws.blobs.cleanTmp();
+  return { blobsRemoved, bytesFreed: bytesFreed + tmp.bytes, blobsKept, dryRun: false };
 }
 
 export interface PurgeOptions extends CollectOptions {

@@ -53,7 +53,16 @@ export function registerGc(program: Command): void {
         const { purge } = await import('@workbench/core');
         const res = await purge(ws, { olderThanDays: Math.max(0, Number(opts.olderThan) || 0), dryRun: opts.dryRun ?? false });
         if (opts.json) return printJson(res);
-        process.stdout.write(`${opts.dryRun ? 'would remove' : 'removed'}: ${JSON.stringify(res)}\n`);
+        const verb = opts.dryRun ? 'would remove' : 'removed';
+        const items = [
+          ...res.projects.map((p) => `  project ${p.name} (${p.id})`),
+          ...res.runs.map((r) => `  run ${r.id} (${r.name})`),
+          ...res.datasets.map((d) => `  dataset ${d.name}@${d.version} (${d.id})`),
+        ];
+        process.stdout.write(
+          (items.length ? `${verb} from the trash:\n${items.join('\n')}\n` : 'the trash is empty\n') +
+            `${verb} ${res.blobsRemoved} unreferenced blob(s), ${bytes(res.bytesFreed)} freed${res.blobsKept ? `; ${res.blobsKept} unreferenced blob(s) written in the last 10 minutes kept (an import may be claiming them)` : ''}\n`,
+        );
       }),
     );
 }

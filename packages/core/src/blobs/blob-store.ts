@@ -5,6 +5,7 @@ import { chmod, link, mkdir, open, readdir, rename, stat, unlink, utimes, type F
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { fromSystemError, invalid, UserError } from '../errors.js';
+import { isAlive } from '../process-info.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const CHUNK = 1 << 20;
@@ -190,18 +191,27 @@ export class BlobStore {
     }
   }
 
-  /** Remove temporary files left by crashed imports (older than `olderThanMs`). */
-  async cleanTmp(olderThanMs = 60 * 60_000): Promise<number> {
-    let removed = 0;
+  /**
+   * Remove temporary files left by interrupted imports: those whose writing process (its pid
+   * is in the name) is gone, and any older than `olderThanMs`. Returns what was freed.
+   */
+  async cleanTmp(olderThanMs = 24 * 60 * 60_000): Promise<{ files: number; bytes: number }> {
+    let files = 0;
+    let bytes = 0;
     const names = await readdir(this.tmpDir).catch(() => [] as string[]);
     for (const name of names) {
       const p = path.join(this.tmpDir, name);
       const st = await stat(p).catch(() => null);
-      if (st && Date.now() - st.mtimeMs > olderThanMs) {
+      if (!st) continue;
+      const pid = Number(/(?:^|-)(\d+)-[0-9a-f]{16}$/.exec(name)?.[1] ?? NaN);
+      const writerGone = Number.isInteger(pid) && pid !== process.pid && !isAlive(pid);
+      if (writerGone || Date.now() - st.mtimeMs > olderThanMs) {
         await unlink(p).catch(() => {});
-        removed++;
+        files++;
+        bytes += st.size;
       }
     }
-    return removed;
+    return { files, bytes };
   }
+
 }
