@@ -72,6 +72,18 @@ describe('blob store', () => {
     expect(await store.verify(sha('never stored'))).toBe(false);
   });
 
+  test('temporary files of interrupted imports are cleared once their writer is gone', async () => {
+    const store = new BlobStore(path.join(dir, 'blobs'));
+    await store.init();
+    const { spawnSync: run } = await import('node:child_process');
+    const dead = run(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    await writeFile(path.join(dir, 'blobs', 'tmp', `${dead}-0123456789abcdef`), 'partial');
+    await writeFile(path.join(dir, 'blobs', 'tmp', `manifest-${dead}-0123456789abcdef`), 'partial');
+    await writeFile(path.join(dir, 'blobs', 'tmp', `${process.pid}-fedcba9876543210`), 'in progress');
+    expect(await store.cleanTmp()).toEqual({ files: 2, bytes: 14 });
+    expect(await readdir(path.join(dir, 'blobs', 'tmp'))).toEqual([`${process.pid}-fedcba9876543210`]);
+  });
+
   // A real full disk: a 1 MiB tmpfs. Needs mount privileges (root), which the test machines have.
   const canMount = spawnSync('sh', ['-c', 'd=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs "$d" && umount "$d" && rmdir "$d"']).status === 0;
   test.runIf(canMount)('a full disk fails the import cleanly: no partial blob under a final name, no temp file left', async () => {
