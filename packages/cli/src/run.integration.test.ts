@@ -218,6 +218,46 @@ print("done")
     for (const r of runs) expect(r.metrics).toEqual([expect.objectContaining({ key: 'x', count: 20000, last: 19999 })]);
   });
 
+  test('resume: a restart from a checkpoint is the next attempt; every point is kept, reads show the latest', async () => {
+    const ckpt = path.join(home, 'ckpt.txt');
+    const s = await script(
+      'resumable.py',
+      `
+import os, sys
+import workbench as wb
+start = int(open(${JSON.stringify(ckpt)}).read()) if os.path.exists(${JSON.stringify(ckpt)}) else 0
+attempt = int(os.environ["WB_ATTEMPT"])
+for step in range(start, 10):
+    wb.log_metric("loss", attempt * 100 + step, step=step)
+    if step == 4:
+        open(${JSON.stringify(ckpt)}, "w").write("3")   # the checkpoint is a bit behind
+    if step == 6 and attempt == 1:
+        wb.flush()
+        sys.exit("crashed at step 6")
+print("finished attempt", attempt)
+`,
+    );
+    const first = await wb(home, ['run', '--project', 'fraud-detection', '--quiet', '--', python, s]);
+    expect(first.code).toBe(1);
+    const id = (await lastRun()).id;
+    const resumed = await wb(home, ['run', 'resume', id]);
+    expect(resumed.stdout).toContain('finished attempt 2');
+    expect(resumed.stderr).toContain('attempt 2');
+    expect(resumed.code).toBe(0);
+    const run = await wbJson<RunJson & { attempt: number }>(home, ['run', 'show', id]);
+    expect(run.status).toBe('succeeded');
+    expect(run.attempt).toBe(2);
+    const latest = await wbJson<Array<{ step: number; value: number; attempt: number }>>(home, ['run', 'metrics', id, '--key', 'loss']);
+    expect(latest.map((p) => p.step)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(latest.map((p) => p.value)).toEqual([100, 101, 102, 203, 204, 205, 206, 207, 208, 209]);
+    const all = await wbJson<Array<{ step: number; attempt: number }>>(home, ['run', 'metrics', id, '--key', 'loss', '--all']);
+    expect(all).toHaveLength(7 + 7);
+    expect(all.filter((p) => p.attempt === 1).map((p) => p.step)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    const again = await wb(home, ['run', 'resume', id]);
+    expect(again.code).toBe(4);
+    expect(again.stderr).toContain('nothing to resume');
+  });
+
   test('logs --follow streams until the run ends', async () => {
     const s = await script('slow.js', `let i = 0; const t = setInterval(() => { console.log('line ' + i++); if (i === 5) clearInterval(t); }, 100);`);
     const child = spawnWb(home, ['run', '--project', 'fraud-detection', '--quiet', '--', process.execPath, s]);

@@ -1,10 +1,9 @@
 import type { Run } from '@workbench/api';
-import { Datasets, Runs, readServerInfo, readSettings, type Workspace } from '@workbench/core';
+import path from 'node:path';
+import { Datasets, Runs, UserError, invalid, readServerInfo, readSettings, type Workspace } from '@workbench/core';
 import { pythonClientDir } from './paths.js';
 import { Supervisor, type RunOutcome, type SuperviseOptions } from './supervisor.js';
 import { findPython, getTemplate, resolveTemplateParams } from './templates.js';
-import { invalid } from '@workbench/core';
-import path from 'node:path';
 
 export interface StartRunInput {
   project: string;
@@ -42,7 +41,6 @@ export async function prepareRun(ws: Workspace, input: StartRunInput): Promise<P
   if (!!input.command?.length === !!input.template) {
     throw invalid(input.template ? 'give either a template or a command, not both' : 'nothing to run', 'wb run --project P -- python3 train.py, or wb run --project P --template tabular-sklearn');
   }
-  const settings = readSettings();
   let command = input.command ?? [];
   let params = input.params ?? {};
   let templateDir: string | null = null;
@@ -73,21 +71,63 @@ export async function prepareRun(ws: Workspace, input: StartRunInput): Promise<P
     tags: input.tags ?? {},
     datasets: resolved.map((r) => ({ datasetId: r.dataset.id, alias: r.dataset.name })),
   });
+  return supervise(ws, run, { ...input, command, params, datasets: resolved.map((r) => ({ name: r.dataset.name, path: r.path })), templateDir });
+}
 
+export interface ResumeInput {
+  graceMs?: number;
+  onOutput?: SuperviseOptions['onOutput'];
+  onEvent?: SuperviseOptions['onEvent'];
+}
+
+/**
+ * Start the next attempt of a run that failed, was cancelled or was lost: the same command,
+ * params and datasets, `WB_ATTEMPT` one higher. Points it logs are stored under the new
+ * attempt, so steps it repeats (a restart from a checkpoint) win over the old ones in reads.
+ */
+export async function prepareResume(ws: Workspace, ref: string, input: ResumeInput = {}): Promise<PreparedRun> {
+  const runs = new Runs(ws);
+  const before = await runs.get(ref);
+  if (before.status === 'succeeded') throw new UserError('CONFLICT', `run ${before.id} succeeded; there is nothing to resume`, { hint: 'start a new run instead' });
+  let templateDir: string | null = null;
+  if (before.template) templateDir = getTemplate(before.template).dir;
+  const datasets = new Datasets(ws);
+  const resolved = [];
+  for (const d of before.datasets ?? []) resolved.push({ name: d.name, path: await datasets.materialize(d.id) });
+  const run = await runs.transition(before.id, 'queued', { reason: `resumed as attempt ${before.attempt + 1}` });
+  return supervise(ws, run, {
+    ...input,
+    project: run.projectName ?? run.projectId,
+    command: run.command,
+    params: run.params,
+    datasets: resolved,
+    templateDir,
+    ...(run.template ? { template: run.template } : {}),
+    ...(run.cwd ? { cwd: run.cwd } : {}),
+  });
+}
+
+/** The child's environment (docs/run-protocol.md) and its supervisor, for a queued run. */
+async function supervise(
+  ws: Workspace,
+  run: Run,
+  input: Omit<StartRunInput, 'datasets'> & { command: string[]; params: Record<string, unknown>; datasets: Array<{ name: string; path: string }>; templateDir: string | null },
+): Promise<PreparedRun> {
+  const settings = readSettings();
   const env: Record<string, string> = {
     WB_PROJECT: run.projectName ?? input.project,
-    WB_PARAMS: JSON.stringify(params),
-    WB_DATASETS: JSON.stringify(Object.fromEntries(resolved.map((r) => [r.dataset.name, r.path]))),
+    WB_PARAMS: JSON.stringify(input.params),
+    WB_DATASETS: JSON.stringify(Object.fromEntries(input.datasets.map((d) => [d.name, d.path]))),
     PYTHONPATH: [pythonClientDir, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter),
   };
-  if (resolved[0]) env.WB_DATASET = resolved[0].path;
-  for (const r of resolved) env[envName(r.dataset.name)] = r.path;
-  if (templateDir) env.WB_TEMPLATE_DIR = templateDir;
+  if (input.datasets[0]) env.WB_DATASET = input.datasets[0].path;
+  for (const d of input.datasets) env[envName(d.name)] = d.path;
+  if (input.templateDir) env.WB_TEMPLATE_DIR = input.templateDir;
   const server = await readServerInfo(ws);
   if (server) env.WB_SERVER_URL = server.url;
 
   const supervisor = new Supervisor(ws, run.id, {
-    command,
+    command: input.command,
     cwd: input.template ? ws.runDir(run.id) : (input.cwd ?? process.cwd()),
     env,
     graceMs: input.graceMs ?? settings.WB_CANCEL_GRACE_MS,

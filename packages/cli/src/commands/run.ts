@@ -2,6 +2,8 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { LogLine, Run, RunStatus } from '@workbench/api';
+import type { Workspace } from '@workbench/core';
+import type { PreparedRun } from '@workbench/runner';
 import { openWorkspace, withWorkspace } from '../context.js';
 import { ago, bytes, duration, num, printJson, table } from '../output.js';
 
@@ -21,6 +23,45 @@ function formatLog(l: LogLine): string {
   return `${t}${tag} ${l.text}`;
 }
 
+/**
+ * Run a prepared run in this process: Ctrl-C asks the process to stop (SIGTERM, then SIGKILL
+ * after the grace period), a second Ctrl-C kills it at once; the run ends `cancelled` either
+ * way. Returns the exit code for `wb` itself.
+ */
+async function superviseInForeground(ws: Workspace, prepared: PreparedRun, json: boolean): Promise<number> {
+  const { Runs } = await import('@workbench/core');
+  const r = prepared.run;
+  if (!json) process.stderr.write(`wb: run ${r.id} (${r.name}) in ${r.projectName}${r.attempt > 1 ? `, attempt ${r.attempt}` : ''}: ${r.command.join(' ')}\n`);
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupts++;
+    if (!json) process.stderr.write(interrupts === 1 ? `\nwb: ${sig}: cancelling run ${r.id} (again to kill it now)\n` : `\nwb: killing run ${r.id}\n`);
+    prepared.supervisor.cancel(`cancelled by ${sig === 'SIGINT' ? 'Ctrl-C' : sig}`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const outcome = await prepared.start();
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  const done = await new Runs(ws).get(r.id);
+  if (json) printJson(done);
+  else {
+    const metrics = (done.metrics ?? []).slice(0, 8).map((m) => `${m.key}=${num(m.last)}`).join('  ');
+    process.stderr.write(`wb: run ${r.id} ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''} after ${runDuration(done)}${metrics ? `  ${metrics}` : ''}\n`);
+  }
+  return statusExit[outcome.status];
+}
+
+const echo = (quiet: boolean | undefined) =>
+  quiet ? {} : { onOutput: (stream: 'stdout' | 'stderr', text: string) => (stream === 'stdout' ? process.stdout : process.stderr).write(text + '\n') };
+
+function graceMs(grace: string | undefined): { graceMs?: number } {
+  if (grace === undefined) return {};
+  const seconds = Number(grace);
+  if (!(seconds >= 0 && seconds <= 3600)) throw Object.assign(new Error('--grace must be between 0 and 3600 seconds'), { code: 'INVALID_INPUT', exitCode: 2 });
+  return { graceMs: seconds * 1000 };
+}
+
 export function registerRun(program: Command): void {
   const run = program.command('run').description('start a supervised run (wb run --project P -- CMD…), or manage runs');
 
@@ -38,11 +79,8 @@ export function registerRun(program: Command): void {
     .option('--json', 'print the finished run as JSON')
     .action(async (command: string[], opts: { project: string; name?: string; dataset: string[]; param: string[]; tag: string[]; template?: string; grace?: string; quiet?: boolean; json?: boolean }, cmd: Command) => {
       const { prepareRun, parseParamAssignments, parseTagAssignments } = await import('@workbench/runner');
-      const { Runs } = await import('@workbench/core');
       const ws = await openWorkspace(cmd);
       try {
-        const graceSeconds = opts.grace === undefined ? undefined : Number(opts.grace);
-        if (graceSeconds !== undefined && !(graceSeconds >= 0 && graceSeconds <= 3600)) throw Object.assign(new Error('--grace must be between 0 and 3600 seconds'), { code: 'INVALID_INPUT', exitCode: 2 });
         const prepared = await prepareRun(ws, {
           project: opts.project,
           ...(opts.name ? { name: opts.name } : {}),
@@ -52,33 +90,27 @@ export function registerRun(program: Command): void {
           params: parseParamAssignments(opts.param),
           tags: parseTagAssignments(opts.tag),
           cwd: process.cwd(),
-          ...(graceSeconds !== undefined ? { graceMs: graceSeconds * 1000 } : {}),
-          ...(opts.quiet || opts.json
-            ? {}
-            : { onOutput: (stream: 'stdout' | 'stderr', text: string) => (stream === 'stdout' ? process.stdout : process.stderr).write(text + '\n') }),
+          ...graceMs(opts.grace),
+          ...echo(opts.quiet || opts.json),
         });
-        const r = prepared.run;
-        if (!opts.json) process.stderr.write(`wb: run ${r.id} (${r.name}) in ${r.projectName}: ${r.command.join(' ')}\n`);
-        // Ctrl-C asks the process to stop (SIGTERM, then SIGKILL after the grace period); a
-        // second Ctrl-C kills it at once. The run ends `cancelled` either way.
-        let interrupts = 0;
-        const onSignal = (sig: NodeJS.Signals) => {
-          interrupts++;
-          if (!opts.json) process.stderr.write(interrupts === 1 ? `\nwb: ${sig}: cancelling run ${r.id} (again to kill it now)\n` : `\nwb: killing run ${r.id}\n`);
-          prepared.supervisor.cancel(`cancelled by ${sig === 'SIGINT' ? 'Ctrl-C' : sig}`);
-        };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
-        const outcome = await prepared.start();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        const done = await new Runs(ws).get(r.id);
-        if (opts.json) printJson(done);
-        else {
-          const metrics = (done.metrics ?? []).slice(0, 8).map((m) => `${m.key}=${num(m.last)}`).join('  ');
-          process.stderr.write(`wb: run ${r.id} ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''} after ${runDuration(done)}${metrics ? `  ${metrics}` : ''}\n`);
-        }
-        process.exitCode = statusExit[outcome.status];
+        process.exitCode = await superviseInForeground(ws, prepared, opts.json ?? false);
+      } finally {
+        await ws.close();
+      }
+    });
+
+  run
+    .command('resume <id>')
+    .description('start the next attempt of a failed, cancelled or lost run (same command, params and datasets)')
+    .option('--grace <seconds>', 'seconds between SIGTERM and SIGKILL when cancelled')
+    .option('-q, --quiet', "don't echo the process's output")
+    .option('--json', 'print the finished run as JSON')
+    .action(async (id: string, opts: { grace?: string; quiet?: boolean; json?: boolean }, cmd: Command) => {
+      const { prepareResume } = await import('@workbench/runner');
+      const ws = await openWorkspace(cmd);
+      try {
+        const prepared = await prepareResume(ws, id, { ...graceMs(opts.grace), ...echo(opts.quiet || opts.json) });
+        process.exitCode = await superviseInForeground(ws, prepared, opts.json ?? false);
       } finally {
         await ws.close();
       }

@@ -3,15 +3,16 @@ import { UserError } from '../errors.js';
 
 /**
  * The run lifecycle as a table. `transition` in runs.ts is the only writer of a run's status;
- * it consults this table and records why the status changed.
+ * it consults this table and records why the status changed. A run that ended without
+ * succeeding can be resumed (back to `queued` as its next attempt, e.g. from a checkpoint).
  */
 export const runTransitions: Record<RunStatus, readonly RunStatus[]> = {
   queued: ['running', 'cancelled', 'failed', 'lost'],
   running: ['succeeded', 'failed', 'cancelled', 'lost'],
   succeeded: [],
-  failed: [],
-  cancelled: [],
-  lost: [],
+  failed: ['queued'],
+  cancelled: ['queued'],
+  lost: ['queued'],
 };
 
 export function canTransition(from: RunStatus, to: RunStatus): boolean {
@@ -26,4 +27,5 @@ export function assertTransition(runId: string, from: RunStatus, to: RunStatus):
   }
 }
 
-export const isTerminal = (s: RunStatus): boolean => runTransitions[s].length === 0;
+/** Ended: no process runs for it (though a resume may start another attempt). */
+export const isTerminal = (s: RunStatus): boolean => s !== 'queued' && s !== 'running';

@@ -332,18 +332,24 @@ export class Runs {
       if (opts.onlyFrom && !opts.onlyFrom.includes(from)) return;
       assertTransition(runId, from, to);
       const t = now();
+      // Back to queued is a resume: the next attempt, supervised by this process.
+      const resume = to === 'queued';
+      const self = resume ? selfIdentity() : null;
       await trx
         .updateTable('runs')
-        .set({
+        .set((eb) => ({
           status: to,
           status_reason: opts.reason ?? null,
           ...(to === 'running' ? { started_at: t, heartbeat_at: t } : {}),
           ...(isTerminal(to) ? { ended_at: t } : {}),
           ...(opts.exitCode !== undefined ? { exit_code: opts.exitCode } : {}),
-        })
+          ...(self
+            ? { attempt: eb('attempt', '+', 1), ended_at: null, exit_code: null, cancel_requested_at: null, child_pid: null, progress_current: null, progress_total: null, supervisor_pid: self.pid, supervisor_start: self.start, host: self.host }
+            : {}),
+        }))
         .where('id', '=', runId)
         .execute();
-      await recordEvent(trx, this.ws.actor, { type: 'run.status', entityKind: 'run', entityId: runId, payload: { from, to, reason: opts.reason ?? null, exitCode: opts.exitCode ?? null } });
+      await recordEvent(trx, this.ws.actor, { type: resume ? 'run.resumed' : 'run.status', entityKind: 'run', entityId: runId, payload: { from, to, reason: opts.reason ?? null, exitCode: opts.exitCode ?? null } });
     });
     this.ws.notify({ runId, events: true });
     return this.get(runId);
