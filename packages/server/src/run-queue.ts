@@ -1,6 +1,6 @@
 import type { Run } from '@workbench/api';
 import { OperationalError, Runs, type Workspace } from '@workbench/core';
-import { prepareRun, type PreparedRun, type StartRunInput } from '@workbench/runner';
+import { prepareResume, prepareRun, type PreparedRun, type StartRunInput } from '@workbench/runner';
 import type { FastifyBaseLogger } from 'fastify';
 
 interface Active {
@@ -40,6 +40,16 @@ export class RunQueue {
   async submit(input: StartRunInput): Promise<Run> {
     if (this.closing) throw new OperationalError('UNAVAILABLE', 'the server is stopping', { hint: 'start the run once the server is back, or with wb run' });
     const prepared = await prepareRun(this.ws, { ...input, ...(this.graceMs !== undefined ? { graceMs: this.graceMs } : {}) });
+    return this.enqueue(prepared);
+  }
+
+  /** Queue the next attempt of a failed, cancelled or lost run. */
+  async resume(ref: string): Promise<Run> {
+    if (this.closing) throw new OperationalError('UNAVAILABLE', 'the server is stopping', { hint: 'resume the run once the server is back, or with wb run resume' });
+    return this.enqueue(await prepareResume(this.ws, ref, this.graceMs !== undefined ? { graceMs: this.graceMs } : {}));
+  }
+
+  private enqueue(prepared: PreparedRun): Run {
     this.pending.push(prepared);
     this.pump();
     return prepared.run;

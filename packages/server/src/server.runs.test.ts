@@ -209,6 +209,22 @@ describe('runs over HTTP and WebSocket', () => {
     expect(q.status).toBe('cancelled');
   });
 
+  it('resumes a failed run as its next attempt, supervised by the server', async () => {
+    const script = `const a = Number(process.env.WB_ATTEMPT); require('fs').writeSync(3, JSON.stringify({ type: 'metric', key: 'x', value: a, step: 0 }) + '\\n'); process.exit(a === 1 ? 2 : 0);`;
+    const run = await t.json('/runs', { method: 'POST', json: { project: 'p', command: [node, '-e', script] } });
+    await waitUntil(async () => ((await t.json(`/runs/${run.id}`)).status === 'failed' ? true : null));
+    const resumed = await t.json(`/runs/${run.id}/resume`, { method: 'POST' });
+    expect(resumed).toMatchObject({ status: 'queued', attempt: 2 });
+    const done = await waitUntil(async () => {
+      const r = await t.json(`/runs/${run.id}`);
+      return r.status === 'succeeded' ? r : null;
+    });
+    expect(done.attempt).toBe(2);
+    const series = await t.json(`/runs/${run.id}/metrics/x?all=1`);
+    expect(JSON.stringify(series)).toContain('"attempt":2');
+    expect((await t.api(`/runs/${run.id}/resume`, { method: 'POST' })).status).toBe(409);
+  });
+
   it('returns NaN and ±Infinity as strings, and downsamples a 100k-point series', async () => {
     const lines = [
       '{"type":"metric","key":"loss","value":"NaN","step":0}',

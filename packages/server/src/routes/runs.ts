@@ -83,6 +83,12 @@ export function runRoutes(app: App, ctx: ServerContext): void {
     toWireRun(await ctx.queue.cancel(req.params.id)),
   );
 
+  app.post(
+    '/runs/:id/resume',
+    { schema: { tags, summary: 'Start the next attempt of a failed, cancelled or lost run (same command, params and datasets), supervised by the server', params: idParams, response: { 200: runSchema, ...errors } } },
+    async (req) => toWireRun(await ctx.queue.resume(req.params.id)),
+  );
+
   app.delete('/runs/:id', { schema: { tags, summary: 'Move an ended run to the trash', params: idParams, response: { 200: runSchema, ...errors } } }, async (req) => toWireRun(await ctx.runs.delete(req.params.id)));
 
   app.post('/runs/:id/restore', { schema: { tags, summary: 'Bring a run back from the trash', params: idParams, response: { 200: runSchema, ...errors } } }, async (req) => toWireRun(await ctx.runs.restore(req.params.id)));
