@@ -251,6 +251,11 @@ export class WorkbenchClient {
   cancelRun(id: string): Promise<Run> {
     return this.request('POST', `/runs/${seg(id)}/cancel`);
   }
+
+  /** Start the next attempt of a failed, cancelled or lost run, supervised by the server. */
+  resumeRun(id: string): Promise<Run> {
+    return this.request('POST', `/runs/${seg(id)}/resume`);
+  }
   deleteRun(id: string): Promise<Run> {
     return this.request('DELETE', `/runs/${seg(id)}`);
   }
