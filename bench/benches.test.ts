@@ -1,0 +1,28 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, test } from 'vitest';
+
+// The benchmarks must keep running as the code changes. This runs each in its quick mode and
+// checks it reports its figures; it asserts no speed (benchmarks are for measuring, not tests).
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+test('every benchmark runs in quick mode and prints its figures as JSON', () => {
+  const r = spawnSync(process.execPath, [path.join(here, 'run-all.mjs'), '--quick'], {
+    encoding: 'utf8',
+    env: { ...process.env, WB_BENCH_BLOB_MB: '32' },
+    timeout: 240_000,
+  });
+  expect(r.stderr).not.toMatch(/failed/);
+  expect(r.status).toBe(0);
+  const reports = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const byName = Object.fromEntries(reports.map((x) => [x.bench as string, x]));
+  expect(Object.keys(byName).sort()).toEqual(
+    ['blob-import', 'cli-startup', 'folder-fingerprint', 'log-latency', 'metrics-ingest-direct', 'metrics-ingest-protocol', 'run-records', 'runs-list', 'series-downsample'].sort(),
+  );
+  expect(byName['metrics-ingest-direct']!.pointsPerSecond).toBeGreaterThan(0);
+  expect(byName['metrics-ingest-protocol']!.pointsPerSecondEndToEnd).toBeGreaterThan(0);
+  expect(byName['folder-fingerprint']!.recheckFilesHashed).toBe(0);
+  expect((byName['log-latency']!.serverSupervised as { lines: number }).lines).toBeGreaterThan(0);
+  expect(byName['series-downsample']!.keptPoints).toBeLessThanOrEqual(2000);
+}, 300_000);
