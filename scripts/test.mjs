@@ -9,6 +9,9 @@ const started = Date.now();
 ensureNodeModules();
 const missing = missingPythonModules(Object.keys(pythonPackages));
 if (missing.length > 0) ensureDebianPackages(['python3', ...missing.map((m) => pythonPackages[m])]);
+const e2eConfig = path.join(root, 'e2e', 'vitest.config.ts');
+// The browser tests drive Debian's Chromium (never a downloaded browser).
+if (existsSync(e2eConfig)) ensureDebianPackages(['chromium']);
 ensureBuilt();
 
 const out = path.join(root, '.wb-test');
@@ -16,19 +19,21 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
+function vitestTotals(file) {
+  const j = readJson(file);
+  if (!j) return null;
+  // A test file that fails to load has no failed test in it but must still count.
+  const brokenFiles = (j.testResults ?? []).filter((f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed')).length;
+  return { passed: j.numPassedTests, failed: j.numFailedTests + brokenFiles, skipped: j.numPendingTests + (j.numTodoTests ?? 0) };
+}
+
 const suites = [
   {
     name: 'typescript (vitest)',
     cmd: process.execPath,
     args: [path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile=${path.join(out, 'vitest.json')}`],
     env: { WB_PYTHON: python },
-    read: () => {
-      const j = readJson(path.join(out, 'vitest.json'));
-      if (!j) return null;
-      // A test file that fails to load has no failed test in it but must still count.
-      const brokenFiles = (j.testResults ?? []).filter((f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed')).length;
-      return { passed: j.numPassedTests, failed: j.numFailedTests + brokenFiles, skipped: j.numPendingTests + (j.numTodoTests ?? 0) };
-    },
+    read: () => vitestTotals(path.join(out, 'vitest.json')),
   },
   {
     name: 'python client and templates (unittest)',
@@ -38,6 +43,15 @@ const suites = [
     read: () => readJson(path.join(out, 'python.json')),
   },
 ];
+if (existsSync(e2eConfig)) {
+  suites.push({
+    name: 'web app in Chromium (e2e)',
+    cmd: process.execPath,
+    args: [path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--config', e2eConfig, '--reporter=default', '--reporter=json', `--outputFile=${path.join(out, 'e2e.json')}`],
+    env: {},
+    read: () => vitestTotals(path.join(out, 'e2e.json')),
+  });
+}
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const lines = [];

@@ -43,6 +43,28 @@ export function ensureBuilt() {
   if (!existsSync(bundle) || newestSource() > statSync(bundle).mtimeMs) {
     mustSh(process.execPath, [path.join(root, 'scripts', 'bundle-cli.mjs')], 'bundling the wb command');
   }
+  ensureWebBuilt();
+}
+
+/** The web app (Vite), rebuilt when a file of it is newer than its build. */
+export function ensureWebBuilt() {
+  const web = path.join(root, 'packages', 'web');
+  if (!existsSync(path.join(web, 'package.json'))) return;
+  const built = path.join(web, 'dist', 'index.html');
+  if (existsSync(built) && newestFile(web, ['dist', 'node_modules']) <= statSync(built).mtimeMs) return;
+  say('building the web app (vite build)');
+  mustSh('npm', ['run', 'build', '-w', '@workbench/web'], 'the web app build');
+}
+
+function newestFile(dir, skip) {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (skip.includes(e.name)) continue;
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestFile(p, skip));
+    else if (e.isFile()) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
 }
 
 function newestSource() {

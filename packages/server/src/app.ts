@@ -210,7 +210,7 @@ export async function buildApp(ws: Workspace, opts: BuildAppOptions): Promise<Ap
     if (webDir) return serveWeb(webDir, req, reply);
     const p = req.url.split('?')[0]!;
     if (p === '/' || p === '/index.html') return serveBuiltinPage(reply, { workspaceDir: ws.dir, version: serverVersion });
-    return reply.code(404).type('text/plain; charset=utf-8').send('not found (the web app is not built yet: open /)');
+    return reply.code(404).type('text/plain; charset=utf-8').send('not found (the web app is not built here: open / for the stand-in page)');
   });
 
   // Live delivery must not wait for fsyncs: checkpoints go to a worker thread.

@@ -186,7 +186,7 @@ describe('server security', () => {
     expect(r.headers.get('referrer-policy')).toBe('no-referrer');
     expect(r.headers.get('content-security-policy')).toContain("default-src 'none'");
     const html = await r.text();
-    expect(html).toContain('The full web app is not built yet');
+    expect(html).toContain('The web app is not built here');
     expect(html).toContain("api('/projects')");
     expect(html).toContain("api('/runs");
     expect(html).toContain('wb run');

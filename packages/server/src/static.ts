@@ -120,9 +120,10 @@ function builtinPage(nonce: string, info: { workspaceDir: string; version: strin
 <main>
   <h1>Workbench</h1>
   <div class="muted">server ${esc(info.version)} · workspace <code>${esc(info.workspaceDir)}</code></div>
-  <div class="notice"><strong>The full web app is not built yet.</strong> The dashboard, live run console,
-    charts and run comparison are still to come; this small page, served by the Workbench server, stands in for
-    them. Everything works from the command line and the HTTP API today.</div>
+  <div class="notice"><strong>The web app is not built here.</strong> Its build (packages/web/dist) was not
+    found, so this small page, served by the Workbench server, stands in for it: run <code>npm start</code> (or
+    <code>npm run build</code>) in the repository and restart the server. Everything also works from the command
+    line and the HTTP API.</div>
   <div id="auth" class="error" hidden></div>
   <h2>Projects</h2>
   <div id="projects" class="muted">loading…</div>

@@ -1,0 +1,225 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import type { LogLine } from '@workbench/api';
+import { logStreams } from '../lib/wire';
+import { ArrowDownToLine, Pause, Search } from 'lucide-react';
+import { memo, useEffect, useMemo, useRef, useState } from 'react';
+import { filterLogsCached, splitMatches, type FilterCache, type LogStream } from '../lib/logs';
+import { cx } from './ui';
+
+const ROW = 20;
+const STREAM_STYLE: Record<LogStream, string> = {
+  stdout: 'text-zinc-400 dark:text-zinc-500',
+  stderr: 'text-amber-600 dark:text-amber-400',
+  event: 'text-sky-600 dark:text-sky-400',
+  system: 'text-violet-600 dark:text-violet-400',
+};
+const LEVEL_STYLE: Record<string, string> = {
+  ERROR: 'text-red-600 dark:text-red-400',
+  CRITICAL: 'text-red-600 dark:text-red-400',
+  FATAL: 'text-red-600 dark:text-red-400',
+  WARN: 'text-amber-600 dark:text-amber-400',
+  WARNING: 'text-amber-600 dark:text-amber-400',
+  DEBUG: 'text-zinc-400',
+};
+
+const time = (ts: number) => {
+  const d = new Date(ts > 1e12 ? ts : ts * 1000);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}:${String(d.getSeconds()).padStart(2, '0')}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+};
+
+const Line = memo(function Line({ line, needle }: { line: LogLine; needle: string }) {
+  const lvl = line.level.toUpperCase();
+  return (
+    <>
+      <span className="mr-3 text-zinc-400 select-none dark:text-zinc-600">{time(line.ts)}</span>
+      <span className={cx('mr-2 inline-block w-12 select-none', STREAM_STYLE[line.stream])}>{line.stream}</span>
+      {lvl !== 'INFO' && lvl !== '' && <span className={cx('mr-2 font-semibold', LEVEL_STYLE[lvl] ?? 'text-zinc-500')}>{lvl}</span>}
+      <span className={cx(line.stream === 'stderr' && 'text-amber-800 dark:text-amber-200', LEVEL_STYLE[lvl] && lvl !== 'DEBUG' && 'text-red-700 dark:text-red-300')}>
+        {splitMatches(line.text, needle).map((p, i) =>
+          p.match ? (
+            <mark key={i} className="hl">
+              {p.text}
+            </mark>
+          ) : (
+            <span key={i}>{p.text}</span>
+          ),
+        )}
+      </span>
+    </>
+  );
+});
+
+/**
+ * A virtualised log console: only the visible lines are in the DOM, so a run with a million
+ * lines scrolls as smoothly as one with ten. Follow mode keeps the newest line in view;
+ * scrolling up pauses it, scrolling back to the bottom resumes it.
+ */
+export function LogConsole({
+  lines: liveLines,
+  hasEarlier,
+  onLoadEarlier,
+  loading,
+  searchAll,
+}: {
+  lines: LogLine[];
+  hasEarlier: boolean;
+  onLoadEarlier: () => void;
+  loading: boolean;
+  /** Search the whole stored log on the server (the console holds the newest lines only). */
+  searchAll?: (text: string) => Promise<LogLine[]>;
+}) {
+  const [serverHits, setServerHits] = useState<{ text: string; lines: LogLine[] } | null>(null);
+  const [searchingAll, setSearchingAll] = useState(false);
+  const lines = serverHits ? serverHits.lines : liveLines;
+  const [streams, setStreams] = useState<Set<LogStream>>(() => new Set(logStreams));
+  const [level, setLevel] = useState('');
+  const [search, setSearch] = useState('');
+  const [follow, setFollow] = useState(true);
+  const cache = useRef<FilterCache | null>(null);
+  const idx = useMemo(() => {
+    cache.current = filterLogsCached(cache.current, lines, { streams, level, search });
+    return cache.current.idx;
+  }, [lines, streams, level, search]);
+  const scroller = useRef<HTMLDivElement>(null);
+  // Only a person pauses following (wheel, touch, keys, dragging the scrollbar): scrolls the
+  // console makes itself to keep up with new lines must not.
+  const userIntent = useRef(0);
+  const pointerDown = useRef(false);
+  const virt = useVirtualizer({ count: idx.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 20 });
+
+  useEffect(() => {
+    if (!follow || idx.length === 0) return;
+    virt.scrollToIndex(idx.length - 1, { align: 'end' });
+  }, [idx.length, follow, virt]);
+
+  const onScroll = () => {
+    const el = scroller.current;
+    if (!el) return;
+    const atBottom = el.scrollTop + el.clientHeight >= el.scrollHeight - ROW * 1.5;
+    if (atBottom) {
+      if (!follow && (pointerDown.current || performance.now() - userIntent.current < 1000)) setFollow(true);
+    } else if (follow && (pointerDown.current || performance.now() - userIntent.current < 1000)) setFollow(false);
+  };
+  const intent = () => {
+    userIntent.current = performance.now();
+  };
+
+  const toggleStream = (s: LogStream) => {
+    const n = new Set(streams);
+    if (n.has(s)) n.delete(s);
+    else n.add(s);
+    setStreams(n);
+  };
+
+  return (
+    <div className="card overflow-hidden" data-testid="log-console">
+      <div className="flex flex-wrap items-center gap-2 border-b border-app px-3 py-2">
+        <div className="relative w-44 min-w-36 flex-1">
+          <Search size={14} className="pointer-events-none absolute top-1/2 left-2.5 -translate-y-1/2 text-muted" />
+          <input className="input pl-8 font-mono text-[12px]" placeholder="Search logs…  ( / )" value={search} onChange={(e) => setSearch(e.target.value)} data-search aria-label="Search logs" />
+        </div>
+        <div className="flex items-center gap-1" role="group" aria-label="Streams">
+          {logStreams.map((s) => (
+            <button key={s} className={cx('h-7 rounded-md border px-2 font-mono text-[11px]', streams.has(s) ? 'border-accent-500/60 bg-accent-50 text-accent-700 dark:bg-accent-500/15 dark:text-accent-300' : 'border-app text-muted line-through')} aria-pressed={streams.has(s)} onClick={() => toggleStream(s)} data-testid={`stream-${s}`}>
+              {s}
+            </button>
+          ))}
+        </div>
+        <select className="input h-7 w-auto py-0 text-[12px]" value={level} onChange={(e) => setLevel(e.target.value)} aria-label="Minimum level">
+          <option value="">all levels</option>
+          <option value="DEBUG">debug+</option>
+          <option value="INFO">info+</option>
+          <option value="WARN">warn+</option>
+          <option value="ERROR">error+</option>
+        </select>
+        {searchAll && hasEarlier && search.trim() && !serverHits && (
+          <button
+            className="btn h-7 text-xs"
+            disabled={searchingAll}
+            onClick={() => {
+              setSearchingAll(true);
+              const text = search.trim();
+              searchAll(text)
+                .then((found) => setServerHits({ text, lines: found }))
+                .finally(() => setSearchingAll(false));
+            }}
+            data-testid="search-all"
+            title="The console holds the newest lines; search every stored line on the server"
+          >
+            {searchingAll ? 'Searching…' : 'Search whole log'}
+          </button>
+        )}
+        <span className="ml-auto text-xs text-muted tabular-nums" data-testid="log-count">
+          {search || streams.size < 4 || level ? `${idx.length.toLocaleString()} of ${lines.length.toLocaleString()} lines` : `${lines.length.toLocaleString()} lines`}
+        </span>
+        <button
+          className={cx('btn h-7', follow && 'border-accent-500/60 text-accent-700 dark:text-accent-300')}
+          aria-pressed={follow}
+          onClick={() => {
+            setFollow(!follow);
+          }}
+          data-testid="follow-toggle"
+          title="Follow the newest lines"
+        >
+          {follow ? <ArrowDownToLine size={13} /> : <Pause size={13} />}
+          {follow ? 'Following' : 'Paused'}
+        </button>
+      </div>
+      {serverHits && (
+        <div className="flex items-center justify-between border-b border-app bg-accent-50 px-3 py-1.5 text-xs text-accent-700 dark:bg-accent-500/10 dark:text-accent-300" data-testid="search-all-banner">
+          <span>
+            {serverHits.lines.length.toLocaleString()} line(s) of the whole log match “{serverHits.text}”{serverHits.lines.length >= 5000 ? ' (the first 5,000)' : ''}.
+          </span>
+          <button className="font-medium underline" onClick={() => setServerHits(null)}>
+            Back to the live console
+          </button>
+        </div>
+      )}
+      <div
+        ref={scroller}
+        onScroll={onScroll}
+        onWheel={(e) => {
+          intent();
+          if (e.deltaY < 0 && follow) setFollow(false);
+        }}
+        onTouchStart={intent}
+        onKeyDown={(e) => {
+          intent();
+          if (follow && ['ArrowUp', 'PageUp', 'Home'].includes(e.key)) setFollow(false);
+        }}
+        onPointerDown={() => {
+          pointerDown.current = true;
+          intent();
+          const up = () => {
+            pointerDown.current = false;
+            window.removeEventListener('pointerup', up);
+          };
+          window.addEventListener('pointerup', up);
+        }}
+        tabIndex={0}
+        className="h-[440px] overflow-auto bg-zinc-50 font-mono text-[12px] leading-5 dark:bg-[#0d0d10]" data-testid="log-scroller">
+        {hasEarlier && !serverHits && (
+          <div className="px-3 py-1">
+            <button className="text-xs text-accent-600 hover:underline dark:text-accent-400" onClick={onLoadEarlier}>
+              Load earlier lines
+            </button>
+          </div>
+        )}
+        {idx.length === 0 ? (
+          <div className="px-3 py-8 text-center font-sans text-[13px] text-muted">{loading ? 'Loading logs…' : lines.length === 0 ? 'No output yet. Lines the process prints appear here as they happen.' : 'No line matches these filters.'}</div>
+        ) : (
+          <div style={{ height: virt.getTotalSize(), position: 'relative' }}>
+            {virt.getVirtualItems().map((vi) => {
+              const line = lines[idx[vi.index]!]!;
+              return (
+                <div key={line.seq} data-testid="log-line" className="absolute left-0 min-w-full px-3 whitespace-pre hover:bg-zinc-100 dark:hover:bg-zinc-800/50" style={{ height: ROW, transform: `translateY(${vi.start}px)` }}>
+                  <Line line={line} needle={search} />
+                </div>
+              );
+            })}
+          </div>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,53 @@
+import { useEffect } from 'react';
+import { useNavigate } from 'react-router';
+
+const isTyping = (t: EventTarget | null): boolean => {
+  const el = t as HTMLElement | null;
+  if (!el) return false;
+  const tag = el.tagName;
+  return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || el.isContentEditable;
+};
+
+/** When `g` was pressed (0: not pending); module-level so a re-render between the keys keeps it. */
+let gAt = 0;
+const CHORD_MS = 2000;
+
+/** Chords after `g`: where they go. */
+export const GO_KEYS: Record<string, string> = { h: '/', r: '/runs', p: '/projects', d: '/datasets', c: '/compare', n: '/runs/new', s: '/settings' };
+
+/**
+ * `/` focuses the page's search box (the element marked data-search), `g` then a letter
+ * navigates (g r runs, g p projects, …). Esc closing dialogs is Radix's.
+ */
+export function useGlobalKeys(): void {
+  const navigate = useNavigate();
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
+      if (document.querySelector('[role="dialog"]')) return;
+      if (e.key === '/') {
+        const el = document.querySelector<HTMLInputElement>('[data-search]');
+        if (el) {
+          e.preventDefault();
+          el.focus();
+          el.select();
+        }
+        return;
+      }
+      if (e.key === 'g') {
+        gAt = Date.now();
+        return;
+      }
+      if (gAt && Date.now() - gAt < CHORD_MS) {
+        gAt = 0;
+        const to = GO_KEYS[e.key];
+        if (to) {
+          e.preventDefault();
+          navigate(to);
+        }
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [navigate]);
+}

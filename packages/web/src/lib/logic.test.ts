@@ -1,0 +1,187 @@
+import type { LogLine, MetricPoint, Run } from '@workbench/api';
+import { describe, expect, test } from 'vitest';
+import { parseParam, splitCommand } from './command';
+import { formatBytes, formatDuration, formatNumber, progressFraction, runDuration, shortHash, timeAgo } from './format';
+import { appendLines, filterLogs, filterLogsCached, levelPasses, splitMatches } from './logs';
+import { columnValue, discoverKeys, filterRuns, parseWhere, sortRuns } from './runs';
+import { alignSeries, mergeLivePoints, resumeSeq, seriesFromPoints } from './series';
+import { keysForEvent } from './live';
+
+const line = (seq: number, stream: LogLine['stream'], text: string, level = 'INFO'): LogLine => ({ seq, ts: 1_700_000_000 + seq, stream, level, text });
+
+describe('format', () => {
+  test('bytes, durations, numbers', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(1536)).toBe('1.50 KB');
+    expect(formatBytes(5 * 1024 ** 3)).toBe('5.00 GB');
+    expect(formatBytes(null)).toBe('—');
+    expect(formatDuration(400)).toBe('0.4 s');
+    expect(formatDuration(12_000)).toBe('12 s');
+    expect(formatDuration(184_000)).toBe('3m 04s');
+    expect(formatDuration(2 * 3600_000 + 5 * 60_000)).toBe('2h 05m');
+    expect(formatDuration(-1)).toBe('—');
+    expect(formatNumber(0.123456789)).toBe('0.12346');
+    expect(formatNumber(42)).toBe('42');
+    expect(formatNumber(1e-7)).toBe('1.000e-7');
+    expect(formatNumber(Number.NaN)).toBe('NaN');
+    expect(formatNumber(Number.NEGATIVE_INFINITY)).toBe('−∞');
+    expect(shortHash('sha256:abcdef0123456789')).toBe('abcdef012345');
+  });
+  test('run duration, progress and time ago', () => {
+    const now = Date.parse('2026-01-01T00:01:00Z');
+    expect(runDuration({ startedAt: '2026-01-01T00:00:00Z', endedAt: null }, now)).toBe(60_000);
+    expect(runDuration({ startedAt: '2026-01-01T00:00:00Z', endedAt: '2026-01-01T00:00:30Z' }, now)).toBe(30_000);
+    expect(runDuration({ startedAt: null, endedAt: null }, now)).toBeNull();
+    expect(progressFraction({ current: 5, total: 10 })).toBe(0.5);
+    expect(progressFraction({ current: 50, total: 10 })).toBe(1);
+    expect(progressFraction({ current: 5, total: null })).toBeNull();
+    expect(timeAgo('2026-01-01T00:00:00Z', now)).toBe('1m ago');
+  });
+});
+
+describe('logs', () => {
+  const lines = [line(1, 'stdout', 'epoch 1'), line(2, 'stderr', 'Warning: slow', 'WARN'), line(3, 'event', 'loss=0.5'), line(4, 'system', 'started'), line(5, 'stdout', 'boom', 'ERROR')];
+  const all = new Set<LogLine['stream']>(['stdout', 'stderr', 'event', 'system']);
+  test('filter by stream, level and search', () => {
+    expect(filterLogs(lines, { streams: all, level: '', search: '' })).toEqual([0, 1, 2, 3, 4]);
+    expect(filterLogs(lines, { streams: new Set(['stderr']), level: '', search: '' })).toEqual([1]);
+    expect(filterLogs(lines, { streams: all, level: 'WARN', search: '' })).toEqual([1, 4]);
+    expect(filterLogs(lines, { streams: all, level: '', search: 'SLOW' })).toEqual([1]);
+    expect(levelPasses('weird', '')).toBe(true);
+    expect(levelPasses('weird', 'WARN')).toBe(false);
+  });
+  test('incremental filtering gives what a full pass gives', () => {
+    const f = { streams: new Set<LogLine['stream']>(['stdout', 'stderr']), level: '', search: 'o' };
+    const c1 = filterLogsCached(null, lines.slice(0, 2), f);
+    const more = lines.slice(0, 2).concat(lines.slice(2));
+    const c2 = filterLogsCached(c1, more, f);
+    expect(c2.idx).toEqual(filterLogs(more, f));
+    // The same lines: the same array back; another filter or trimmed lines: a full pass.
+    expect(filterLogsCached(c2, more, f).idx).toBe(c2.idx);
+    expect(filterLogsCached(c2, more, { ...f, search: 'boom' }).idx).toEqual([4]);
+    expect(filterLogsCached(c2, more.slice(1), f).idx).toEqual(filterLogs(more.slice(1), f));
+  });
+  test('highlight splits', () => {
+    expect(splitMatches('a Loss and loss', 'loss')).toEqual([
+      { text: 'a ', match: false },
+      { text: 'Loss', match: true },
+      { text: ' and ', match: false },
+      { text: 'loss', match: true },
+    ]);
+    expect(splitMatches('abc', '')).toEqual([{ text: 'abc', match: false }]);
+  });
+  test('append drops repeats and keeps the newest under the cap', () => {
+    const a = appendLines([], lines.slice(0, 3), 10);
+    expect(appendLines(a, lines.slice(1, 5), 10).map((l) => l.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(appendLines(a, lines.slice(3), 4).map((l) => l.seq)).toEqual([2, 3, 4, 5]);
+    expect(appendLines(a, [], 4)).toBe(a);
+  });
+});
+
+describe('series', () => {
+  const pt = (key: string, step: number, value: MetricPoint['value'], seq: number): MetricPoint => ({ key, step, value, ts: 0, seq, attempt: 1 });
+  test('live points append, replace a step, insert a rewound step; non-finite become gaps', () => {
+    const base = { loss: seriesFromPoints([{ step: 1, value: 1 }, { step: 3, value: 0.5 }]) };
+    const next = mergeLivePoints(base, [pt('loss', 4, 0.4, 10), pt('loss', 3, 0.45, 11), pt('loss', 2, 0.7, 12), pt('acc', 1, 'NaN', 13)]);
+    expect(next.loss).toEqual({ steps: [1, 2, 3, 4], values: [1, 0.7, 0.45, 0.4] });
+    expect(next.acc).toEqual({ steps: [1], values: [null] });
+    expect(base.loss.steps).toEqual([1, 3]); // not mutated
+  });
+  test('align on the union of steps', () => {
+    expect(alignSeries([{ steps: [1, 2], values: [10, 20] }, { steps: [2, 3], values: [5, 6] }])).toEqual([
+      [1, 2, 3],
+      [10, 20, null],
+      [null, 5, 6],
+    ]);
+  });
+  test('resume after the highest seq fetched', () => {
+    expect(resumeSeq([])).toBe(0);
+    expect(resumeSeq([3, 90, 12])).toBe(90);
+  });
+});
+
+function run(over: Partial<Run>): Run {
+  return {
+    id: over.name ?? 'r',
+    projectId: 'p',
+    projectName: 'proj',
+    name: 'r',
+    kind: 'train',
+    status: 'succeeded',
+    statusReason: null,
+    command: [],
+    template: null,
+    cwd: null,
+    attempt: 1,
+    exitCode: 0,
+    createdAt: '2026-01-01T00:00:00Z',
+    startedAt: '2026-01-01T00:00:00Z',
+    endedAt: '2026-01-01T00:00:10Z',
+    progress: null,
+    device: null,
+    host: null,
+    deletedAt: null,
+    params: {},
+    tags: {},
+    metrics: [],
+    ...over,
+  };
+}
+
+describe('runs table logic', () => {
+  const runs = [
+    run({ name: 'a', status: 'failed', params: { lr: 0.1, opt: 'adam' }, metrics: [{ key: 'loss', last: 0.5, lastStep: 9, min: 0.3, max: 1, count: 10 }] }),
+    run({ name: 'b', params: { lr: 0.01 }, metrics: [{ key: 'loss', last: 0.2, lastStep: 9, min: 0.1, max: 0.9, count: 10 }] }),
+    run({ name: 'c10', params: { lr: 0.001, opt: 'sgd' } }),
+    run({ name: 'c9', status: 'running', endedAt: null }),
+  ];
+  test('column values', () => {
+    expect(columnValue(runs[0]!, 'metric:loss:min')).toBe(0.3);
+    expect(columnValue(runs[2]!, 'metric:loss:min')).toBeNull();
+    expect(columnValue(runs[0]!, 'param:opt')).toBe('adam');
+    expect(columnValue(runs[0]!, 'duration')).toBe(10_000);
+  });
+  test('sort: numbers, natural names, nulls last both ways', () => {
+    expect(sortRuns(runs, 'metric:loss:last', false).map((r) => r.name)).toEqual(['b', 'a', 'c10', 'c9']);
+    expect(sortRuns(runs, 'metric:loss:last', true).map((r) => r.name)).toEqual(['a', 'b', 'c10', 'c9']);
+    expect(sortRuns(runs, 'name', false).map((r) => r.name)).toEqual(['a', 'b', 'c9', 'c10']);
+  });
+  test('where clauses', () => {
+    expect(parseWhere('param:lr>0.01')).toEqual({ col: 'param:lr', op: '>', value: '0.01' });
+    expect(parseWhere('metric:loss:min <= 0.2')).toEqual({ col: 'metric:loss:min', op: '<=', value: '0.2' });
+    expect(parseWhere('metric:val/loss<1')).toEqual({ col: 'metric:val/loss:last', op: '<', value: '1' });
+    expect(parseWhere('lr>1')).toBeNull();
+    const w = (s: string) => [parseWhere(s)!];
+    expect(filterRuns(runs, { statuses: new Set(), name: '', where: w('param:lr>=0.01') }).map((r) => r.name)).toEqual(['a', 'b']);
+    expect(filterRuns(runs, { statuses: new Set(), name: '', where: w('param:opt=sgd') }).map((r) => r.name)).toEqual(['c10']);
+    expect(filterRuns(runs, { statuses: new Set(), name: '', where: w('metric:loss:min<0.2') }).map((r) => r.name)).toEqual(['b']);
+    expect(filterRuns(runs, { statuses: new Set(['failed', 'running']), name: '', where: [] }).map((r) => r.name)).toEqual(['a', 'c9']);
+    expect(filterRuns(runs, { statuses: new Set(), name: 'C', where: [] }).map((r) => r.name)).toEqual(['c10', 'c9']);
+  });
+  test('discover keys', () => {
+    expect(discoverKeys(runs)).toEqual({ params: ['lr', 'opt'], metrics: ['loss'] });
+  });
+});
+
+describe('commands and params typed in the start-a-run form', () => {
+  test('split like a simple shell', () => {
+    expect(splitCommand('python3 train.py --lr 0.1')).toEqual(['python3', 'train.py', '--lr', '0.1']);
+    expect(splitCommand(`node -e "console.log('a b')" ''`)).toEqual(['node', '-e', "console.log('a b')", '']);
+    expect(splitCommand('a\\ b  c')).toEqual(['a b', 'c']);
+    expect(splitCommand('   ')).toEqual([]);
+  });
+  test('param values', () => {
+    expect(parseParam('0.01')).toBe(0.01);
+    expect(parseParam('true')).toBe(true);
+    expect(parseParam('adam')).toBe('adam');
+    expect(parseParam('')).toBe('');
+  });
+});
+
+describe('live invalidation', () => {
+  test('events map to the queries they make stale', () => {
+    expect(keysForEvent({ type: 'run.status', entityId: 'r1' })).toContainEqual(['run', 'r1']);
+    expect(keysForEvent({ type: 'project.renamed', entityId: 'p' })).toContainEqual(['projects']);
+    expect(keysForEvent({ type: 'dataset.imported', entityId: 'd' })).toContainEqual(['datasets']);
+  });
+});
