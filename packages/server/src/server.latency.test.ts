@@ -70,11 +70,9 @@ describe('log line → WebSocket subscriber latency at 10,000 lines/s', () => {
     const flag = path.join(t.dir, 'go-1');
     const run = await t.json('/runs', { method: 'POST', json: { project: 'p', command: [process.execPath, '-e', emitter(10_000, 2, flag)] } });
     const f = await measureInChild(t, run.id, 20_000, flag);
-    console.log(`server-supervised run: ${JSON.stringify(f)}`);
+    // Every line arrives, in order, at 10,000 lines/s. How fast (the p99 < 20 ms budget) is
+    // measured by bench/log-latency.bench.mjs, not asserted here: tests do not time things.
     expect(f).toMatchObject({ lines: 20_000, status: 'succeeded' });
-    // The budget (p99 < 20 ms) is measured by bench/log-latency.bench.mjs on a quiet machine;
-    // beside other test files on two cores the figures are noisy, so this only checks the path.
-    expect(f.p50).toBeLessThan(250);
   });
 
   it.skipIf(!existsSync(coreDist) || !existsSync(runnerDist))('for a run supervised by another process (wb run in a terminal)', async () => {
@@ -105,9 +103,7 @@ describe('log line → WebSocket subscriber latency at 10,000 lines/s', () => {
         child.on('exit', (code) => reject(new Error(`cli exited ${code}: ${buf}`)));
       });
       const f = await measureInChild(t, runId, 20_000, flag);
-      console.log(`run supervised by another process: ${JSON.stringify(f)}`);
       expect(f).toMatchObject({ lines: 20_000, status: 'succeeded' });
-      expect(f.p50).toBeLessThan(250);
       await exited;
     } finally {
       await work.dispose();

@@ -98,12 +98,9 @@ describe('runs over HTTP and WebSocket', () => {
       c.send({ op: 'subscribe', runId: run.id });
       await c.waitFor((m) => m.type === 'run' && m.run.status === 'queued');
       await runs2.transition(run.id, 'running');
-      const latencies: number[] = [];
       for (let i = 1; i <= 100; i++) {
-        const sent = performance.now();
         await runs2.ingest(run.id, { logs: [{ ts: Date.now(), stream: 'stdout', level: 'INFO', text: `external ${i}` }], metrics: i % 10 === 0 ? [{ key: 'acc', step: i, value: i / 100, ts: Date.now(), attempt: 1 }] : [] });
         await c.waitFor(() => logLines(c, run.id).length >= i, 5000);
-        latencies.push(performance.now() - sent);
       }
       await runs2.transition(run.id, 'succeeded', { exitCode: 0 });
       await c.waitFor((m) => m.type === 'run' && m.run.status === 'succeeded');
@@ -111,9 +108,6 @@ describe('runs over HTTP and WebSocket', () => {
       expectContiguous(lines.map((l: { seq: number }) => l.seq));
       expect(lines.map((l: { text: string }) => l.text)).toEqual(Array.from({ length: 100 }, (_, i) => `external ${i + 1}`));
       expect(metricPoints(c, run.id).map((p: { value: number }) => p.value)).toEqual([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]);
-      latencies.sort((a, b) => a - b);
-      console.log(`cross-process delivery: p50 ${latencies[49]!.toFixed(1)} ms, p99 ${latencies[98]!.toFixed(1)} ms`);
-      expect(latencies[49]).toBeLessThan(100);
       c.close();
     } finally {
       await ws2.close();

@@ -99,8 +99,9 @@ const MetricCard = memo(function MetricCard({ name, series }: { name: string; se
   return (
     <div className="card p-3" data-testid="metric-card" data-key={name}>
       <div className="mb-1 flex items-baseline justify-between gap-2 px-1">
-        <span className="truncate font-mono text-[12.5px] font-medium">{name}</span>
-        <span className="text-xs text-muted tabular-nums" title={`min ${formatNumber(min)} · max ${formatNumber(max)} (of the points drawn)`}>
+        {/* The name keeps its room (up to 60%); the figures give way first. */}
+        <span className="max-w-[60%] shrink-0 truncate font-mono text-[12.5px] font-medium" title={name}>{name}</span>
+        <span className="min-w-0 truncate text-right text-xs text-muted tabular-nums" title={`min ${formatNumber(min)} · max ${formatNumber(max)} (of the points drawn)`}>
           <span className="font-medium text-current">{formatNumber(last ?? null)}</span>
           {Number.isFinite(min) && ` · min ${formatNumber(min)} · max ${formatNumber(max)}`} · {series.steps.length.toLocaleString()} pts
         </span>
