@@ -144,7 +144,8 @@ export type ArtifactList = z.infer<typeof artifactListSchema>;
 
 // ---- events, templates, workspace --------------------------------------------------------
 
-export const eventPageSchema = z.object({ events: z.array(eventSchema), lastSeq: z.number().int() });
+/** `lastSeq`: the last event in this page (to read on from); `headSeq`: the newest event there is (to follow from now). */
+export const eventPageSchema = z.object({ events: z.array(eventSchema), lastSeq: z.number().int(), headSeq: z.number().int() });
 export type EventPage = z.infer<typeof eventPageSchema>;
 
 export const workspaceInfoSchema = z.object({

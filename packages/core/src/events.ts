@@ -28,6 +28,12 @@ export async function recordEvents(trx: Transaction<Database> | Kysely<Database>
   for (let i = 0; i < rows.length; i += 4000) await trx.insertInto('events').values(rows.slice(i, i + 4000)).execute();
 }
 
+/** The newest event's seq (0 for an empty log): where a live follower starts. */
+export async function headEventSeq(db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom('events').select((e) => e.fn.max('seq').as('head')).executeTakeFirst();
+  return Number(row?.head ?? 0);
+}
+
 export async function listEvents(db: Kysely<Database>, opts: { after?: number; limit?: number; entityId?: string } = {}): Promise<WbEvent[]> {
   let q = db.selectFrom('events').selectAll().where('seq', '>', opts.after ?? 0);
   if (opts.entityId) q = q.where('entity_id', '=', opts.entityId);

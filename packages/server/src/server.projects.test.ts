@@ -94,6 +94,11 @@ describe('projects and datasets over HTTP', () => {
     expect(e.events[0]).toMatchObject({ seq: 1, type: 'project.created' });
     const next = await t.json(`/events?after=${e.lastSeq}`);
     expect(next.events[0].seq).toBe(e.lastSeq + 1);
+    // headSeq is the newest event wherever the page ends: a live follower starts after it.
+    const all = await t.json('/events?limit=10000');
+    expect(e.headSeq).toBe(all.events.at(-1).seq);
+    expect(next.headSeq).toBe(e.headSeq);
+    expect((await t.json(`/events?after=${e.headSeq}`)).events).toEqual([]);
     const tpl = await t.json('/templates');
     expect(Array.isArray(tpl.templates)).toBe(true);
   });

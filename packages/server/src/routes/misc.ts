@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { eventPageSchema, healthSchema, templateSchema, workspaceInfoSchema } from '@workbench/api';
-import { listEvents, schemaVersion } from '@workbench/core';
+import { headEventSeq, listEvents, schemaVersion } from '@workbench/core';
 import { listTemplates } from '@workbench/runner';
 import { z } from 'zod';
 import type { App, ServerContext } from '../context.js';
@@ -16,7 +16,7 @@ export function miscRoutes(app: App, ctx: ServerContext): void {
 
   app.get('/events', { schema: { tags: ['events'], summary: 'The domain event log, by seq (?after to read on)', querystring: eventQuery, response: { 200: eventPageSchema, ...errors } } }, async (req) => {
     const events = await listEvents(ctx.ws.db, { ...(req.query.after !== undefined ? { after: req.query.after } : {}), ...(req.query.limit !== undefined ? { limit: req.query.limit } : {}) });
-    return { events, lastSeq: events.length > 0 ? events[events.length - 1]!.seq : (req.query.after ?? 0) };
+    return { events, lastSeq: events.length > 0 ? events[events.length - 1]!.seq : (req.query.after ?? 0), headSeq: await headEventSeq(ctx.ws.db) };
   });
 
   app.get('/templates', { schema: { tags: ['runs'], summary: 'Training templates a run can start from', response: { 200: z.object({ templates: z.array(templateSchema) }), ...errors } } }, async () => ({

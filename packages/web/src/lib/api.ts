@@ -27,21 +27,7 @@ export function describeError(err: unknown): { title: string; hint: string } {
   return { title: err instanceof Error ? err.message : String(err), hint: '' };
 }
 
-/** The last event seq, found with O(log n) one-event reads (the API has no "latest" query). */
+/** The newest event seq: live following starts after it. */
 export async function latestEventSeq(c: WorkbenchClient): Promise<number> {
-  const has = async (after: number) => (await c.listEvents({ after, limit: 1 })).events.length > 0;
-  if (!(await has(0))) return 0;
-  let lo = 0;
-  let hi = 1;
-  while (await has(hi)) {
-    lo = hi;
-    hi *= 2;
-  }
-  // events after lo exist, none after hi: the last seq is in (lo, hi].
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (await has(mid)) lo = mid;
-    else hi = mid;
-  }
-  return hi;
+  return (await c.listEvents({ limit: 1 })).headSeq;
 }
