@@ -68,6 +68,11 @@ print("done")
     const expected = createHash('sha256').update(Buffer.from('pretend weights'.repeat(1000))).digest('hex');
     expect(run.artifacts).toEqual([expect.objectContaining({ name: 'model.pkl', kind: 'model', sha256: expected, size: 15000 })]);
     expect(run.datasets[0]!.name).toBe('transactions');
+    // The runs that read a dataset.
+    await wb(home, ['run', '--project', 'fraud-detection', '--quiet', '--', process.execPath, '-e', '0']);
+    const readers = await wbJson<{ runs: Array<{ id: string }>; total: number }>(home, ['run', 'list', '--dataset', 'transactions']);
+    expect(readers.runs.map((r) => r.id)).toEqual([run.id]);
+    expect((await wbJson<{ total: number }>(home, ['run', 'list'])).total).toBe(2);
     const logs = (await wb(home, ['run', 'logs', run.id, '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { stream: string; text: string; seq: number });
     expect(logs.find((l) => l.text === 'starting training')?.stream).toBe('stdout');
     expect(logs.find((l) => l.text === 'a warning on stderr')?.stream).toBe('stderr');

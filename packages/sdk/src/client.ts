@@ -54,6 +54,8 @@ export interface RunListParams {
   status?: RunStatus | RunStatus[];
   /** Substring of the run name. */
   name?: string;
+  /** A dataset id: only runs that read it. */
+  dataset?: string;
   /** created, name, status, started, param:<key>, metric:<key>[:min|max|last] */
   sort?: string;
   desc?: boolean;

@@ -27,6 +27,8 @@ export const runListQuery = z.object({
   /** Comma-separated, or repeated: `?status=running,queued`. */
   status: stringList.transform((v) => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))).pipe(z.array(runStatusSchema).optional()),
   name: z.string().optional(),
+  /** A dataset id: only runs that read it. */
+  dataset: z.string().optional(),
   sort: z.string().optional(),
   desc: qBool,
   /** Repeatable: `?where=param:lr>0.01&where=metric:loss:min<0.2`. */

@@ -123,6 +123,7 @@ export function registerRun(program: Command): void {
     .option('-p, --project <project>', 'only this project')
     .option('-s, --status <list>', 'only these statuses, comma-separated (queued,running,succeeded,failed,cancelled,lost)')
     .option('--name <text>', 'name contains')
+    .option('-d, --dataset <ref>', 'only runs that read this dataset (NAME, NAME@VERSION or id)')
     .option('--sort <by>', 'created, name, status, started, param:KEY, metric:KEY[:min|max|last]', 'created')
     .option('--asc', 'ascending order')
     .option('-w, --where <filter>', 'filter like param:lr>0.01 or metric:loss:min<0.2 (repeatable)', collect, [])
@@ -130,16 +131,18 @@ export function registerRun(program: Command): void {
     .option('--offset <n>', 'skip this many', '0')
     .option('--deleted', 'list the trash instead')
     .option('--json', 'print JSON (with params, tags and metric summaries)')
-    .action(async (opts: { project?: string; status?: string; name?: string; sort: string; asc?: boolean; where: string[]; limit: string; offset: string; deleted?: boolean; json?: boolean }, cmd: Command) =>
+    .action(async (opts: { project?: string; status?: string; name?: string; dataset?: string; sort: string; asc?: boolean; where: string[]; limit: string; offset: string; deleted?: boolean; json?: boolean }, cmd: Command) =>
       withWorkspace(cmd, async (ws) => {
-        const { Runs, invalid } = await import('@workbench/core');
+        const { Runs, Datasets, invalid } = await import('@workbench/core');
         const { runStatuses } = await import('@workbench/api');
+        const datasetId = opts.dataset ? (await new Datasets(ws).get(opts.dataset, opts.project ? { project: opts.project } : {})).id : undefined;
         const status = opts.status ? opts.status.split(',').map((s) => s.trim()) : undefined;
         for (const s of status ?? []) if (!(runStatuses as readonly string[]).includes(s)) throw invalid(`unknown status '${s}'`, `use ${runStatuses.join(', ')}`);
         const { runs, total } = await new Runs(ws).list({
           ...(opts.project ? { project: opts.project } : {}),
           ...(status ? { status: status as RunStatus[] } : {}),
           ...(opts.name ? { name: opts.name } : {}),
+          ...(datasetId ? { dataset: datasetId } : {}),
           sort: opts.sort,
           desc: !opts.asc,
           where: opts.where,

@@ -31,6 +31,8 @@ export interface RunListQuery {
   status?: RunStatus[];
   /** Substring of the run name. */
   name?: string;
+  /** Only runs that read this dataset (its id). */
+  dataset?: string;
   /** `created`, `name`, `status`, `started`, `param:<key>`, `metric:<key>` (last), `metric:<key>:min|max|last`. */
   sort?: string;
   desc?: boolean;
@@ -234,6 +236,10 @@ export class Runs {
     }
     if (q.status && q.status.length > 0) query = query.where('runs.status', 'in', q.status);
     if (q.name) query = query.where('runs.name', 'like', `%${q.name}%`);
+    if (q.dataset) {
+      const datasetId = q.dataset;
+      query = query.where((eb) => eb.exists(eb.selectFrom('run_datasets').select(sql.lit(1).as('one')).whereRef('run_datasets.run_id', '=', 'runs.id').where('run_datasets.dataset_id', '=', datasetId)));
+    }
     for (const [i, w] of (q.where ?? []).entries()) {
       const m = FILTER.exec(w.trim());
       if (!m) throw invalid(`cannot read the filter '${w}'`, "write it like param:lr>0.01, metric:loss:min<0.2 or param:optimizer=adam");

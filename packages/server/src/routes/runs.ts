@@ -43,6 +43,7 @@ export function runRoutes(app: App, ctx: ServerContext): void {
       ...(q.project !== undefined ? { project: q.project } : {}),
       ...(q.status !== undefined ? { status: q.status } : {}),
       ...(q.name !== undefined ? { name: q.name } : {}),
+      ...(q.dataset !== undefined ? { dataset: q.dataset } : {}),
       ...(q.sort !== undefined ? { sort: q.sort } : {}),
       ...(q.desc !== undefined ? { desc: q.desc } : {}),
       where: q.where,

@@ -159,19 +159,10 @@ export function DatasetPage() {
     enabled: !!d.data && !!chosen,
     retry: false,
   });
-  // The API cannot list runs by dataset: look at the project's latest runs.
   const runs = useQuery({
-    queryKey: ['dataset', ref, 'runs', projectName],
-    enabled: !!projectName && !!d.data,
-    queryFn: async () => {
-      const list = await api().listRuns({ project: projectName!, limit: 100 });
-      const out = [];
-      for (let i = 0; i < list.runs.length; i += 8) {
-        const details = await Promise.all(list.runs.slice(i, i + 8).map((r) => api().getRun(r.id)));
-        out.push(...details.filter((r) => r.datasets?.some((x) => x.id === d.data!.id)));
-      }
-      return out;
-    },
+    queryKey: ['dataset', ref, 'runs'],
+    enabled: !!d.data,
+    queryFn: async () => (await api().listRuns({ dataset: d.data!.id, limit: 1000 })).runs,
   });
 
   if (d.error) return <ErrorState error={d.error} onRetry={() => void d.refetch()} back={{ to: '/datasets', label: 'All datasets' }} />;
@@ -288,7 +279,7 @@ export function DatasetPage() {
             </ul>
           ) : (
             <div className="px-4 py-3 text-[13px] text-muted">
-              No recent run of this project used it. Attach it with <code className="font-mono">--dataset {ds?.name ?? 'NAME'}</code>.
+              No run has used it yet. Attach it with <code className="font-mono">--dataset {ds?.name ?? 'NAME'}</code>.
             </div>
           )}
         </Section>
