@@ -61,7 +61,6 @@ export function MetricChart({ lines, height = 220 }: { lines: ChartLine[]; heigh
       plot.current = null;
     };
     // Rebuilt only when the set of lines, the size or the theme changes.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [shape, height, dark]);
 
   useEffect(() => {

@@ -124,7 +124,6 @@ export function RunsTable({ project, height = 'calc(100vh - 230px)' }: { project
     const filtered = filterRuns(runs, { statuses, name, where: where.filter((w): w is NonNullable<typeof w> => w !== null) });
     return sortRuns(filtered, sortCol, desc, now);
     // `now` changes every few seconds; only the duration column depends on it.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [runs, statuses, name, where, sortCol, desc, sortCol === 'duration' ? now : 0]);
 
   const [selected, setSelected] = useState<Set<string>>(new Set());

@@ -24,7 +24,7 @@ function CompareChart({ metric, runs }: { metric: string; runs: RunDetail[] }) {
         const s = series[i]?.data;
         return s ? [{ label: r.name, color: PALETTE[i % PALETTE.length]!, series: seriesFromPoints(s.points) }] : [];
       }),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Recomputed when any run's series arrives (one dependency per series).
     [runs, ...series.map((s) => s.data)],
   );
   return (
