@@ -84,6 +84,10 @@ export function LogConsole({
   // Only a person pauses following (wheel, touch, keys, dragging the scrollbar): scrolls the
   // console makes itself to keep up with new lines must not.
   const userIntent = useRef(0);
+  // Which way the person last asked to go. Reaching the bottom resumes following only after a
+  // downward gesture: the virtualiser's own settling scrolls (it adjusts over several frames
+  // after a jump to the end) must not undo a pause the person just made by scrolling up.
+  const intentDown = useRef(false);
   const pointerDown = useRef(false);
   const virt = useVirtualizer({ count: idx.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 20 });
 
@@ -97,7 +101,7 @@ export function LogConsole({
     if (!el) return;
     const atBottom = el.scrollTop + el.clientHeight >= el.scrollHeight - ROW * 1.5;
     if (atBottom) {
-      if (!follow && (pointerDown.current || performance.now() - userIntent.current < 1000)) setFollow(true);
+      if (!follow && (pointerDown.current || (intentDown.current && performance.now() - userIntent.current < 1000))) setFollow(true);
     } else if (follow && (pointerDown.current || performance.now() - userIntent.current < 1000)) setFollow(false);
   };
   const intent = () => {
@@ -180,11 +184,16 @@ export function LogConsole({
         onScroll={onScroll}
         onWheel={(e) => {
           intent();
+          intentDown.current = e.deltaY > 0;
           if (e.deltaY < 0 && follow) setFollow(false);
         }}
-        onTouchStart={intent}
+        onTouchStart={() => {
+          intent();
+          intentDown.current = true;
+        }}
         onKeyDown={(e) => {
           intent();
+          intentDown.current = ['ArrowDown', 'PageDown', 'End'].includes(e.key);
           if (follow && ['ArrowUp', 'PageUp', 'Home'].includes(e.key)) setFollow(false);
         }}
         onPointerDown={() => {
