@@ -6,21 +6,12 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { listEvents } from '../events.js';
 import { collectBlobs } from '../gc.js';
 import { Projects } from '../projects.js';
-import { tempDir, tempWorkspace } from '../testing/temp-workspace.js';
+import { tempDir, tempWorkspace, writeTree } from '../testing/temp-workspace.js';
 import type { Workspace } from '../workspace.js';
 import { Datasets } from './datasets.js';
 
-const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 const HOUR_AGO = new Date(Date.now() - 3600_000);
-
-async function writeTree(root: string, files: Record<string, string | Buffer>, opts: { old?: boolean } = {}): Promise<void> {
-  for (const [rel, content] of Object.entries(files)) {
-    const p = path.join(root, ...rel.split('/'));
-    await mkdir(path.dirname(p), { recursive: true });
-    await writeFile(p, content);
-    if (opts.old) await utimes(p, HOUR_AGO, HOUR_AGO);
-  }
-}
+const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 
 async function count(ws: Workspace, table: 'blobs' | 'blob_refs' | 'datasets' | 'dataset_files'): Promise<number> {
   const r = await ws.db.selectFrom(table).select((e) => e.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

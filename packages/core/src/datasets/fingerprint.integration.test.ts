@@ -1,25 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, symlink, utimes, writeFile } from 'node:fs/promises';
+import { symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { tempDir, tempWorkspace } from '../testing/temp-workspace.js';
+import { tempDir, tempWorkspace, writeTree } from '../testing/temp-workspace.js';
 import type { Workspace } from '../workspace.js';
 import { compareBytes, fingerprintFolder, walkFolder } from './fingerprint.js';
 import { MemoryHashCache, SqliteHashCache } from './hash-cache.js';
 import { HashPool } from './hash-pool.js';
 
 const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
-const HOUR_AGO = new Date(Date.now() - 3600_000);
-
-async function writeTree(root: string, files: Record<string, string | Buffer>, opts: { old?: boolean } = {}): Promise<void> {
-  for (const [rel, content] of Object.entries(files)) {
-    const p = path.join(root, ...rel.split('/'));
-    await mkdir(path.dirname(p), { recursive: true });
-    await writeFile(p, content);
-    if (opts.old) await utimes(p, HOUR_AGO, HOUR_AGO);
-  }
-}
 
 let dir: string;
 let disposeDir: () => Promise<void>;
