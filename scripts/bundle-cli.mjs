@@ -16,7 +16,7 @@ await build({
   platform: 'node',
   target: 'node20',
   conditions: ['wb-source'],
-  external: ['better-sqlite3'],
+  external: ['better-sqlite3', 'node-llama-cpp', 'onnxruntime-node'],
   sourcemap: true,
   define: { __WB_VERSION__: JSON.stringify(JSON.parse(readFileSync(path.join(root, 'packages/cli/package.json'), 'utf8')).version) },
   logLevel: 'warning',

@@ -31,6 +31,9 @@ export function ensureNodeModules() {
   const installed = path.join(root, 'node_modules', '.package-lock.json');
   if (existsSync(installed) && statSync(installed).mtimeMs >= statSync(lock).mtimeMs) return;
   say('installing npm packages (npm ci; the SQLite driver builds from source, about 1-2 minutes the first time)');
+  // onnxruntime-node's install script would fetch CUDA libraries from outside the npm
+  // registry; its CPU build ships inside the package, which is all Workbench needs.
+  process.env.ONNXRUNTIME_NODE_INSTALL ??= 'skip';
   mustSh('npm', ['ci', '--no-audit', '--no-fund'], 'npm ci');
 }
 
