@@ -27,3 +27,8 @@ export { HashPool, defaultPoolSize, type HashResult, type HashOk, type HashFaile
 export * from './datasets/preview.js';
 export * from './gc.js';
 export * from './find-up.js';
+export * from './models/models.js';
+export * from './models/refs.js';
+export * from './models/stage-machine.js';
+export * from './models/lineage.js';
+export * from './models/webhooks.js';

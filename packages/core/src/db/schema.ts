@@ -21,7 +21,7 @@ export interface BlobsTable {
 /** Who holds a blob. A blob with no reference is garbage once its owners are purged. */
 export interface BlobRefsTable {
   sha256: string;
-  owner_kind: 'dataset' | 'artifact';
+  owner_kind: 'dataset' | 'artifact' | 'model_version';
   owner_id: string;
 }
 
@@ -168,6 +168,72 @@ export interface EventsTable {
   payload: string; // JSON
 }
 
+export interface ModelsTable {
+  id: string;
+  project_id: string;
+  name: string;
+  card: string;
+  version_counter: number;
+  revision: number;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export interface ModelVersionsTable {
+  id: string;
+  model_id: string;
+  version: number;
+  stage: string;
+  stage_changed_at: number;
+  format: string;
+  artifact_name: string;
+  sha256: string;
+  size: number;
+  run_id: string | null;
+  signature: string | null; // JSON
+  lineage: string; // JSON
+  card: string;
+  created_at: number;
+  deleted_at: number | null;
+}
+
+export interface ModelAliasesTable {
+  model_id: string;
+  alias: string;
+  version_id: string;
+  updated_at: number;
+}
+
+export interface ModelPoliciesTable {
+  project_id: string;
+  require_reason: number;
+  updated_at: number;
+}
+
+export interface WebhooksTable {
+  id: string;
+  project_id: string | null;
+  url: string;
+  secret: string;
+  created_at: number;
+  deleted_at: number | null;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  webhook_id: string;
+  event_type: string;
+  body: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  claimed_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -191,4 +257,10 @@ export interface Database {
   artifacts: ArtifactsTable;
   events: EventsTable;
   meta: MetaTable;
+  models: ModelsTable;
+  model_versions: ModelVersionsTable;
+  model_aliases: ModelAliasesTable;
+  model_policies: ModelPoliciesTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
