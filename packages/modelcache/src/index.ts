@@ -1,1 +1,10 @@
-export {};
+export * from './types.js';
+export * from './config.js';
+export * from './analysis.js';
+export * from './meta.js';
+export * from './state.js';
+export * from './journal.js';
+export * from './dedup.js';
+export * from './cache.js';
+export { scanAll, scanStores, type ScanOptions, type ScanProgress } from './scan/scan.js';
+export { parseManifest, ollamaBlobPath, ollamaName, OLLAMA_MODEL_LAYER, OLLAMA_MANIFEST_TYPE, OLLAMA_REGISTRY, type OllamaManifest, type OllamaLayer } from './scan/ollama.js';

@@ -1,0 +1,142 @@
+import type { Model, ModelFile, ScanIndex, StoreKind } from './types.js';
+
+/** One physical copy of some content: a file with its own inode. */
+export interface Copy {
+  dev: string;
+  ino: string;
+  /** Every scanned path that reaches this inode's bytes as a regular file. */
+  blobPaths: string[];
+  models: string[];
+  stores: StoreKind[];
+  mode: number;
+}
+
+export interface DuplicateGroup {
+  sha256: string;
+  size: number;
+  /** Separate inodes holding the same bytes. */
+  copies: Copy[];
+  /** Bytes freed by hard-linking copies on the same filesystem. */
+  reclaimable: number;
+}
+
+export interface CacheStats {
+  models: number;
+  files: number;
+  /** Bytes on disk, each inode once. */
+  totalBytes: number;
+  /** Bytes all models would take without any sharing (every blob path counted). */
+  apparentBytes: number;
+  reclaimableBytes: number;
+  /** Bytes already shared through hard links between scanned paths. */
+  savedBytes: number;
+  duplicateGroups: number;
+  unhashedFiles: number;
+  byStore: Array<{ store: StoreKind; root: string; models: number; bytes: number }>;
+  largest: Array<{ id: string; size: number }>;
+}
+
+/** Files grouped by content: the same SHA-256 on more than one inode. */
+export function findDuplicates(models: Model[]): DuplicateGroup[] {
+  const byHash = new Map<string, Map<string, Copy>>();
+  const sizeOf = new Map<string, number>();
+  for (const m of models) {
+    for (const f of m.files) {
+      if (!f.sha256 || f.size === 0) continue;
+      let copies = byHash.get(f.sha256);
+      if (!copies) byHash.set(f.sha256, (copies = new Map()));
+      sizeOf.set(f.sha256, f.size);
+      const k = `${f.dev}:${f.ino}`;
+      let c = copies.get(k);
+      if (!c) copies.set(k, (c = { dev: f.dev, ino: f.ino, blobPaths: [], models: [], stores: [], mode: f.mode }));
+      if (!c.blobPaths.includes(f.blobPath)) c.blobPaths.push(f.blobPath);
+      if (!c.models.includes(m.id)) c.models.push(m.id);
+      if (!c.stores.includes(m.source)) c.stores.push(m.source);
+    }
+  }
+  const groups: DuplicateGroup[] = [];
+  for (const [sha256, copies] of byHash) {
+    if (copies.size < 2) continue;
+    const size = sizeOf.get(sha256)!;
+    const perDev = new Map<string, number>();
+    for (const c of copies.values()) perDev.set(c.dev, (perDev.get(c.dev) ?? 0) + 1);
+    let reclaimable = 0;
+    for (const n of perDev.values()) reclaimable += (n - 1) * size;
+    groups.push({ sha256, size, copies: [...copies.values()], reclaimable });
+  }
+  return groups.sort((a, b) => b.reclaimable - a.reclaimable || a.sha256.localeCompare(b.sha256));
+}
+
+export function computeStats(index: ScanIndex, groups: DuplicateGroup[] = findDuplicates(index.models)): CacheStats {
+  const inodes = new Map<string, ModelFile>();
+  const blobPaths = new Map<string, ModelFile>();
+  let files = 0;
+  let unhashed = 0;
+  for (const m of index.models) {
+    for (const f of m.files) {
+      files++;
+      if (!f.sha256) unhashed++;
+      inodes.set(`${f.dev}:${f.ino}`, f);
+      blobPaths.set(f.blobPath, f);
+    }
+  }
+  const totalBytes = [...inodes.values()].reduce((s, f) => s + f.size, 0);
+  const apparentBytes = [...blobPaths.values()].reduce((s, f) => s + f.size, 0);
+  const byStore = index.stores
+    .filter((s) => s.exists)
+    .map((s) => {
+      const ms = index.models.filter((m) => m.storeRoot === s.root && m.source === s.kind);
+      const seen = new Set<string>();
+      let bytes = 0;
+      for (const m of ms) for (const f of m.files) if (!seen.has(f.blobPath)) (seen.add(f.blobPath), (bytes += f.size));
+      return { store: s.kind, root: s.root, models: ms.length, bytes };
+    });
+  return {
+    models: index.models.length,
+    files,
+    totalBytes,
+    apparentBytes,
+    reclaimableBytes: groups.reduce((s, g) => s + g.reclaimable, 0),
+    savedBytes: apparentBytes - totalBytes,
+    duplicateGroups: groups.length,
+    unhashedFiles: unhashed,
+    byStore,
+    largest: [...index.models].sort((a, b) => b.size - a.size).slice(0, 10).map((m) => ({ id: m.id, size: m.size })),
+  };
+}
+
+/** Models whose files share an inode with another scanned path (hard links), or are links we made. */
+export function linkedModels(models: Model[]): Set<string> {
+  const holders = new Map<string, Set<string>>();
+  for (const m of models) for (const f of m.files) {
+    const k = `${f.dev}:${f.ino}`;
+    let s = holders.get(k);
+    if (!s) holders.set(k, (s = new Set()));
+    s.add(f.blobPath);
+  }
+  const out = new Set<string>();
+  for (const m of models) if (m.files.some((f) => (holders.get(`${f.dev}:${f.ino}`)?.size ?? 0) > 1 || f.path !== f.blobPath && m.source !== 'huggingface')) out.add(m.id);
+  return out;
+}
+
+export interface SameModelGroup {
+  family: string;
+  models: Array<{ id: string; format: string; size: number; quantization?: string }>;
+}
+
+/** Advisory: models that look like the same network in other formats or quantizations. */
+export function sameModelGroups(models: Model[]): SameModelGroup[] {
+  const by = new Map<string, Model[]>();
+  for (const m of models) {
+    if (!m.meta.family) continue;
+    let list = by.get(m.meta.family);
+    if (!list) by.set(m.meta.family, (list = []));
+    list.push(m);
+  }
+  const out: SameModelGroup[] = [];
+  for (const [family, ms] of by) {
+    if (ms.length < 2 || new Set(ms.map((m) => `${m.format}/${m.meta.quantization ?? ''}`)).size < 2) continue;
+    out.push({ family, models: ms.map((m) => ({ id: m.id, format: m.format, size: m.size, ...(m.meta.quantization ? { quantization: m.meta.quantization } : {}) })) });
+  }
+  return out;
+}

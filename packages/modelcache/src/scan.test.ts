@@ -1,0 +1,163 @@
+import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { mkdir, rm, symlink, writeFile, chmod } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, expect, test } from 'vitest';
+import { tempDir } from '@workbench/core';
+import { ModelCache } from './cache.js';
+import { applyDedup, planDedup, undoDedup } from './dedup.js';
+import { ollamaBlobPath, parseManifest } from './scan/ollama.js';
+import { sha256, writeHfModel, writeOllamaModel, writeStandardFixture } from './testing/fixtures.js';
+
+let dir: string;
+let dispose: () => Promise<void>;
+beforeEach(async () => ({ dir, dispose } = await tempDir('wb-mc-')));
+afterEach(async () => {
+  await chmod(dir, 0o755).catch(() => {});
+  await dispose();
+});
+
+const open = async (env: Record<string, string>) => ModelCache.open({ workspaceDir: path.join(dir, 'ws'), env, racyWindowMs: 0 });
+
+/** What the owning tools do to find a model's bytes: follow snapshot links, resolve manifest digests. */
+function loadHf(snapshotFile: string): Buffer {
+  return readFileSync(snapshotFile);
+}
+function loadOllama(root: string, name: string, tag: string): Buffer[] {
+  const m = parseManifest(readFileSync(path.join(root, 'manifests', 'registry.ollama.ai', 'library', name, tag), 'utf8'));
+  if (typeof m === 'string') throw new Error(m);
+  return m.layers.map((l) => {
+    const b = readFileSync(ollamaBlobPath(root, l.digest));
+    expect(sha256(b)).toBe(l.digest.slice(7));
+    return b;
+  });
+}
+
+test('lists every store with sources, revisions, formats and identical files grouped', async () => {
+  const fx = await writeStandardFixture(path.join(dir, 'home'));
+  const mc = await open(fx.env);
+  const { index, summary } = await mc.scan();
+  const ids = index.models.map((m) => m.id).sort();
+  expect(ids).toEqual(
+    [
+      'huggingface:acme/tiny-llama-GGUF@' + sha256('acme/tiny-llama-GGUF').slice(0, 12),
+      'huggingface:acme/tiny-llama@' + sha256('acme/tiny-llama').slice(0, 12),
+      'lmstudio:acme/tiny-llama-GGUF',
+      'lmstudio:ünï cödé/my model',
+      'ollama:tinyllama:1b',
+    ].sort(),
+  );
+  const ol = index.models.find((m) => m.source === 'ollama')!;
+  expect(ol.revision).toBe('1b');
+  expect(ol.format).toBe('gguf');
+  expect(ol.usedBy).toEqual(['ollama']);
+  const hf = index.models.find((m) => m.name === 'acme/tiny-llama')!;
+  expect(hf.format).toBe('safetensors');
+  expect(hf.revision).toMatch(/^main \(/);
+  expect(hf.meta).toMatchObject({ architecture: 'llama', parameters: '2K', quantization: 'F16' });
+  // The GGUF is in four places as four inodes: three can be reclaimed.
+  const g = summary.duplicates.find((d) => d.sha256 === fx.ggufSha)!;
+  expect(g.copies).toHaveLength(4);
+  expect(g.reclaimable).toBe(3 * fx.gguf.length);
+  expect(summary.stats.reclaimableBytes).toBe(3 * fx.gguf.length);
+  expect(summary.stats.savedBytes).toBe(0);
+  // LM Studio files were hashed once; HF LFS and Ollama blobs were named by digest.
+  expect(index.filesHashed).toBeGreaterThan(0);
+  const again = await mc.scan();
+  expect(again.index.filesHashed).toBe(0);
+  expect((await mc.summary())!.models).toHaveLength(5);
+});
+
+test('dedup links identical files, every store still loads its model, undo restores separate copies', async () => {
+  const fx = await writeStandardFixture(path.join(dir, 'home'));
+  const mc = await open(fx.env);
+  const { index } = await mc.scan();
+  const plan = planDedup(index);
+  expect(plan.reclaimBytes).toBe(3 * fx.gguf.length);
+  const res = await applyDedup(mc.stateDir, plan);
+  expect(res.failed).toEqual([]);
+  expect(res.freedBytes).toBe(3 * fx.gguf.length);
+  const hfSnap = index.models.find((m) => m.name === 'acme/tiny-llama-GGUF' && m.source === 'huggingface')!.files.find((f) => f.name.endsWith('.gguf'))!;
+  expect(lstatSync(hfSnap.path).isSymbolicLink()).toBe(true);
+  expect(readlinkSync(hfSnap.path).startsWith('../../blobs/')).toBe(true);
+  expect(loadHf(hfSnap.path).equals(fx.gguf)).toBe(true);
+  expect(loadOllama(fx.ollama, 'tinyllama', '1b')[0]!.equals(fx.gguf)).toBe(true);
+  expect(statSync(hfSnap.blobPath).nlink).toBe(4);
+  const after = await mc.scan();
+  expect(after.summary.stats.reclaimableBytes).toBe(0);
+  expect(after.summary.stats.savedBytes).toBe(3 * fx.gguf.length);
+  expect(after.summary.models.filter((m) => m.linked)).toHaveLength(4);
+
+  const undo = await undoDedup(mc.stateDir);
+  expect(undo.restored).toHaveLength(3);
+  expect(statSync(hfSnap.blobPath).nlink).toBe(1);
+  expect(loadHf(hfSnap.path).equals(fx.gguf)).toBe(true);
+  expect(loadOllama(fx.ollama, 'tinyllama', '1b')[0]!.equals(fx.gguf)).toBe(true);
+  expect((await mc.scan()).summary.stats.reclaimableBytes).toBe(3 * fx.gguf.length);
+});
+
+test('a file that changes after the scan is not replaced', async () => {
+  const fx = await writeStandardFixture(path.join(dir, 'home'));
+  const mc = await open(fx.env);
+  const { index } = await mc.scan();
+  const plan = planDedup(index);
+  const lm = path.join(fx.lmstudio, 'acme', 'tiny-llama-GGUF', 'tiny-llama.Q4_K_M.gguf');
+  const changed = Buffer.from(fx.gguf);
+  changed[100] = changed[100]! ^ 0xff;
+  await writeFile(lm, changed);
+  const res = await applyDedup(mc.stateDir, plan);
+  expect(res.failed.map((f) => f.path)).toEqual([lm]);
+  expect(res.failed[0]!.reason).toMatch(/changed/);
+  expect(readFileSync(lm).equals(changed)).toBe(true);
+});
+
+test('a read-only store folder is reported and nothing in it is touched', async () => {
+  const fx = await writeStandardFixture(path.join(dir, 'home'));
+  const mc = await open(fx.env);
+  const { index } = await mc.scan();
+  const ro = path.join(fx.lmstudio, 'acme', 'tiny-llama-GGUF');
+  await chmod(ro, 0o555);
+  try {
+    const res = await applyDedup(mc.stateDir, planDedup(index));
+    if (process.getuid?.() === 0) {
+      // root ignores folder permissions; the run must still have succeeded safely.
+      expect(res.failed).toEqual([]);
+    } else {
+      expect(res.failed.map((f) => f.reason)).toEqual([expect.stringMatching(/permission denied/)]);
+    }
+    expect(readFileSync(path.join(ro, 'tiny-llama.Q4_K_M.gguf')).equals(fx.gguf)).toBe(true);
+  } finally {
+    await chmod(ro, 0o755);
+  }
+});
+
+test('broken stores are reported, never fatal: dangling links, missing blobs, no snapshot, bad manifests', async () => {
+  const fx = await writeStandardFixture(path.join(dir, 'home'));
+  await mkdir(path.join(fx.hf, 'models--acme--empty', 'blobs'), { recursive: true });
+  const { snapshot } = await writeHfModel(fx.hf, 'acme/dangling', { 'a.bin': Buffer.alloc(2048, 1) });
+  await symlink('../../blobs/' + 'f'.repeat(64), path.join(snapshot, 'gone.bin'));
+  const manifest = await writeOllamaModel(fx.ollama, 'lost:1', { model: Buffer.from('GGUF lost weights') });
+  await rm(ollamaBlobPath(fx.ollama, 'sha256:' + sha256('GGUF lost weights')));
+  await mkdir(path.join(fx.ollama, 'manifests', 'registry.ollama.ai', 'library', 'bad'), { recursive: true });
+  await writeFile(path.join(fx.ollama, 'manifests', 'registry.ollama.ai', 'library', 'bad', 'x'), '{"schemaVersion":2,"layers":[{"digest":"../../etc/passwd"}]}');
+  const mc = await open(fx.env);
+  const { summary } = await mc.scan();
+  const kinds = summary.problems.map((p) => p.kind).sort();
+  expect(kinds).toEqual(['bad-manifest', 'dangling-link', 'missing-blob', 'no-snapshot']);
+  expect(summary.problems.find((p) => p.kind === 'missing-blob')!.model).toBe('lost:1');
+  expect(manifest).toContain('lost');
+});
+
+test('cache.yaml adds folders and stores; a malformed one is a clear error', async () => {
+  const fx = await writeStandardFixture(path.join(dir, 'home'));
+  const extra = path.join(dir, 'my models');
+  await mkdir(path.join(extra, 'sub'), { recursive: true });
+  await writeFile(path.join(extra, 'sub', 'copy.gguf'), fx.gguf);
+  await mkdir(path.join(dir, 'ws'), { recursive: true });
+  await writeFile(path.join(dir, 'ws', 'cache.yaml'), `folders:\n  - ${JSON.stringify(extra)}\n`);
+  const { summary } = await (await open(fx.env)).scan();
+  expect(summary.models.some((m) => m.source === 'folder' && m.name === 'sub/copy.gguf')).toBe(true);
+  await writeFile(path.join(dir, 'ws', 'cache.yaml'), 'stores: [1, 2\n');
+  await expect(open(fx.env)).rejects.toThrow(/not valid YAML/);
+  await writeFile(path.join(dir, 'ws', 'cache.yaml'), 'stores:\n  nosuch: /x\n');
+  await expect(open(fx.env)).rejects.toThrow(/unknown store 'nosuch'/);
+});

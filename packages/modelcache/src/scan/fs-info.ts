@@ -1,0 +1,86 @@
+import { lstatSync, readdirSync, readlinkSync, statSync, type BigIntStats, type Dirent } from 'node:fs';
+import path from 'node:path';
+import type { Format, ModelFile } from '../types.js';
+
+/** stat that answers null for a missing path instead of throwing. */
+export function statOrNull(p: string): BigIntStats | null {
+  try {
+    return statSync(p, { bigint: true });
+  } catch {
+    return null;
+  }
+}
+
+export function lstatOrNull(p: string): BigIntStats | null {
+  try {
+    return lstatSync(p, { bigint: true });
+  } catch {
+    return null;
+  }
+}
+
+/** readdir that answers [] for a missing or unreadable folder; `onError` hears the latter. */
+export function listDir(dir: string, onError?: (err: NodeJS.ErrnoException) => void): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code !== 'ENOENT' && e.code !== 'ENOTDIR') onError?.(e);
+    return [];
+  }
+}
+
+export function formatOf(file: string): Format {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.gguf') return 'gguf';
+  if (ext === '.safetensors') return 'safetensors';
+  return 'other';
+}
+
+export const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** A ModelFile for `p` (which may be a symlink) backed by the regular file `blobPath`. */
+export function modelFile(name: string, p: string, blobPath: string, st: BigIntStats, format: Format, sha256: string | null): ModelFile {
+  return {
+    name,
+    path: p,
+    blobPath,
+    size: Number(st.size),
+    format,
+    sha256,
+    digestFromName: sha256 !== null,
+    dev: st.dev.toString(),
+    ino: st.ino.toString(),
+    nlink: Number(st.nlink),
+    mode: Number(st.mode & 0o7777n),
+    mtimeNs: st.mtimeNs.toString(),
+  };
+}
+
+/** Where a symlink points, made absolute; null when it is not a link. */
+export function linkTarget(p: string): string | null {
+  try {
+    const t = readlinkSync(p);
+    return path.resolve(path.dirname(p), t);
+  } catch {
+    return null;
+  }
+}
+
+/** Paths of regular files (and links to them) under `dir`, relative, bounded in depth. */
+export function walkFiles(dir: string, onError: (p: string, err: NodeJS.ErrnoException) => void, maxDepth = 8): string[] {
+  const out: string[] = [];
+  const visit = (rel: string, depth: number) => {
+    const abs = rel ? path.join(dir, rel) : dir;
+    for (const e of listDir(abs, (err) => onError(abs, err))) {
+      const r = rel ? path.join(rel, e.name) : e.name;
+      if (e.isDirectory()) {
+        if (depth < maxDepth) visit(r, depth + 1);
+      } else if (e.isFile() || e.isSymbolicLink()) {
+        out.push(r);
+      }
+    }
+  };
+  visit('', 0);
+  return out;
+}

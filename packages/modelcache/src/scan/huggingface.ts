@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Model, ScanProblem, Store } from '../types.js';
+import { SHA256_HEX, formatOf, linkTarget, listDir, lstatOrNull, modelFile, statOrNull, walkFiles } from './fs-info.js';
+import { summarize } from './summarize.js';
+
+/**
+ * The Hugging Face hub cache: `models--org--name/{blobs,snapshots/<commit>,refs/<ref>}`.
+ * Snapshot entries are relative symlinks into `blobs/`; LFS blobs are named by their SHA-256,
+ * small git files by their git SHA-1 (those get hashed like any other file).
+ */
+export function scanHuggingFace(store: Store, problems: ScanProblem[]): Model[] {
+  const models: Model[] = [];
+  for (const repo of listDir(store.root, (e) => problems.push({ kind: 'unreadable', path: store.root, message: e.message }))) {
+    if (!repo.isDirectory() || !repo.name.startsWith('models--')) continue;
+    const repoDir = path.join(store.root, repo.name);
+    const name = repo.name.slice('models--'.length).split('--').join('/');
+    const refs = readRefs(path.join(repoDir, 'refs'));
+    const snapshots = listDir(path.join(repoDir, 'snapshots')).filter((d) => d.isDirectory());
+    if (snapshots.length === 0) {
+      problems.push({ kind: 'no-snapshot', path: repoDir, model: name, message: `${name} has no snapshot (an interrupted download?); its blobs are not part of any model` });
+      continue;
+    }
+    for (const snap of snapshots) {
+      const snapDir = path.join(repoDir, 'snapshots', snap.name);
+      const refNames = [...refs].filter(([, commit]) => commit === snap.name).map(([ref]) => ref);
+      const files = [];
+      for (const rel of walkFiles(snapDir, (p, e) => problems.push({ kind: 'unreadable', path: p, model: name, message: e.message }))) {
+        const p = path.join(snapDir, rel);
+        const target = linkTarget(p);
+        const blobPath = target ?? p;
+        const st = statOrNull(blobPath);
+        if (!st) {
+          problems.push({ kind: 'dangling-link', path: p, model: name, message: `${p} points at ${blobPath}, which does not exist` });
+          continue;
+        }
+        if (!st.isFile()) continue;
+        const blobName = path.basename(blobPath);
+        const digest = target && SHA256_HEX.test(blobName) ? blobName : null;
+        files.push(modelFile(rel.split(path.sep).join('/'), p, blobPath, st, formatOf(rel), digest));
+      }
+      const revision = refNames.length > 0 ? `${refNames.join(',')} (${snap.name.slice(0, 7)})` : snap.name.slice(0, 12);
+      models.push(summarize({ id: `huggingface:${name}@${snap.name.slice(0, 12)}`, source: 'huggingface', storeRoot: store.root, name, revision, location: snapDir, files }));
+    }
+  }
+  return models;
+}
+
+function readRefs(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const visit = (rel: string) => {
+    for (const e of listDir(rel ? path.join(dir, rel) : dir)) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) visit(r);
+      else if (e.isFile()) {
+        const st = lstatOrNull(path.join(dir, r));
+        if (!st || st.size > 256n) continue;
+        try {
+          out.set(r, readFileSync(path.join(dir, r), 'utf8').trim());
+        } catch {
+          // An unreadable ref only loses the ref's name in the listing.
+        }
+      }
+    }
+  };
+  visit('');
+  return out;
+}
