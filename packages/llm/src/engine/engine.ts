@@ -1,0 +1,390 @@
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { OperationalError, UserError, notFound } from '@workbench/core';
+import type { Llama, LlamaContext, LlamaEmbeddingContext, LlamaModel, ChatHistoryItem, Token, ChatWrapper, LlamaText } from 'node-llama-cpp';
+import { DEFAULT_KEEP_ALIVE_MS } from './keep-alive.js';
+import { FairQueue, QueueAbortedError, QueueFullError } from './queue.js';
+import type { EmbedResult, GenerateRequest, GenerateResult, LoadedModelInfo, ModelEntry } from './types.js';
+
+export interface EngineOptions {
+  /** false: CPU only (default). 'auto': use a GPU build when node-llama-cpp has one for this machine. */
+  gpu?: false | 'auto';
+  /** Threads for evaluation; default: the machine's core count (never more — oversubscribing is far slower). */
+  threads?: number;
+  /** Requests one model runs at once (context sequences). Default 1. */
+  parallel?: number;
+  /** Requests that may wait per model before new ones are refused. Default 32. */
+  maxQueue?: number;
+  defaultKeepAliveMs?: number;
+  /** Cap on the context size a model is loaded with when it asks for more. Default 8192. */
+  maxContextSize?: number;
+}
+
+/** The engine stopped a generation because its caller went away or cancelled. */
+export class GenerationAbortedError extends Error {
+  constructor() {
+    super('generation cancelled');
+  }
+}
+
+interface Loaded {
+  entry: ModelEntry;
+  model: LlamaModel;
+  context: LlamaContext;
+  chatWrapper: ChatWrapper;
+  embedding: Promise<LlamaEmbeddingContext> | undefined;
+  queue: FairQueue;
+  keepAliveMs: number;
+  expiresAt: number | undefined;
+  timer: NodeJS.Timeout | undefined;
+  sizeBytes: number;
+  vramBytes: number;
+}
+
+const now = (): bigint => process.hrtime.bigint();
+const nsSince = (t: bigint): number => Number(now() - t);
+
+export class LlmEngine {
+  private llamaPromise: Promise<Llama> | undefined;
+  private readonly catalog = new Map<string, ModelEntry>();
+  private readonly loaded = new Map<string, Loaded>();
+  private readonly loading = new Map<string, Promise<Loaded>>();
+  readonly threads: number;
+  private readonly parallel: number;
+  private readonly maxQueue: number;
+  readonly defaultKeepAliveMs: number;
+  private readonly maxContextSize: number;
+  private closed = false;
+
+  constructor(private readonly opts: EngineOptions = {}) {
+    this.threads = Math.max(1, opts.threads ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2);
+    this.parallel = Math.max(1, opts.parallel ?? 1);
+    this.maxQueue = Math.max(0, opts.maxQueue ?? 32);
+    this.defaultKeepAliveMs = opts.defaultKeepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
+    this.maxContextSize = opts.maxContextSize ?? 8192;
+  }
+
+  /** Offer a GGUF file under a name. The file is read only when a request first needs it. */
+  async addModel(file: string, opts: { name?: string; contextSize?: number; gpuLayers?: number | 'auto' | 'max' } = {}): Promise<ModelEntry> {
+    const abs = path.resolve(file);
+    const st = await stat(abs).catch(() => undefined);
+    if (!st?.isFile()) throw notFound('model file', file, 'give the path of a .gguf file');
+    const name = opts.name ?? defaultModelName(abs);
+    if (this.catalog.has(name)) throw new UserError('NAME_TAKEN', `a model named '${name}' is already served`, { hint: 'give each model its own name' });
+    // Ollama's digest is the blob's SHA-256; hashing gigabytes at startup would delay serving, so
+    // this one identifies the file by path, size and time instead (stable while the file is unchanged).
+    const digest = createHash('sha256').update(`${abs}\0${st.size}\0${st.mtimeMs}`).digest('hex');
+    const entry: ModelEntry = { name, path: abs, sizeBytes: st.size, modifiedAt: st.mtime, digest, contextSize: opts.contextSize, gpuLayers: opts.gpuLayers };
+    this.catalog.set(name, entry);
+    return entry;
+  }
+
+  models(): ModelEntry[] {
+    return [...this.catalog.values()];
+  }
+
+  /** Find a served model by the names clients use: exact, or without a ':latest' tag. */
+  resolve(name: string): ModelEntry {
+    const e = this.catalog.get(name) ?? this.catalog.get(name.replace(/:latest$/, '')) ?? this.catalog.get(`${name}:latest`);
+    if (!e) throw notFound('model', name, `this server serves: ${[...this.catalog.keys()].join(', ') || 'nothing'}`);
+    return e;
+  }
+
+  running(): LoadedModelInfo[] {
+    return [...this.loaded.values()].map((l) => ({
+      name: l.entry.name,
+      path: l.entry.path,
+      sizeBytes: l.sizeBytes,
+      vramBytes: l.vramBytes,
+      contextLength: l.context.contextSize,
+      gpuLayers: l.model.gpuLayers,
+      expiresAt: l.expiresAt === undefined ? undefined : new Date(l.expiresAt),
+      active: l.queue.active,
+      queued: l.queue.queued,
+    }));
+  }
+
+  /** The loaded model's context size, or undefined when it is not loaded. */
+  contextLength(name: string): number | undefined {
+    return this.loaded.get(this.resolve(name).name)?.context.contextSize;
+  }
+
+  /** Load (or keep loaded) a model; returns nanoseconds spent loading (0 when it already was). */
+  async load(name: string, keepAliveMs?: number): Promise<number> {
+    const { loaded, loadNs } = await this.loadTimed(this.resolve(name));
+    this.touch(loaded, keepAliveMs);
+    return loadNs;
+  }
+
+  /** Unload now when idle, else as soon as the requests in flight finish (Ollama `keep_alive: 0`). */
+  async unload(name: string): Promise<void> {
+    const entry = this.resolve(name);
+    const pending = this.loading.get(entry.name);
+    const l = this.loaded.get(entry.name) ?? (pending ? await pending.catch(() => undefined) : undefined);
+    if (!l) return;
+    this.touch(l, 0);
+  }
+
+  async generate(req: GenerateRequest): Promise<GenerateResult> {
+    const tStart = now();
+    const entry = this.resolve(req.model);
+    const { loaded: l, loadNs } = await this.loadTimed(entry, req.numCtx);
+    const tQueue = now();
+    const release = await this.admit(l, req.signal);
+    const queueNs = nsSince(tQueue);
+    const sequence = l.context.getSequence();
+    try {
+      const { LlamaCompletion } = await import('node-llama-cpp');
+      const { tokens, stopTriggers } = await this.promptTokens(l, req);
+      const ctx = l.context.contextSize;
+      // LlamaCompletion puts the BOS token in front by itself: count it, but do not pass it twice.
+      const bos = l.model.tokens.bos;
+      const body = bos !== null && tokens[0] === bos ? tokens.slice(1) : tokens;
+      const promptTokens = body.length + (l.model.tokens.shouldPrependBosToken ? 1 : 0);
+      if (promptTokens >= ctx)
+        throw new UserError('INVALID_INPUT', `the prompt is ${promptTokens} tokens but model '${entry.name}' is loaded with a context of ${ctx}`, {
+          hint: 'shorten the prompt, or load the model with a larger context (options.num_ctx, or wb llm serve --ctx-size)',
+          details: { promptTokens, contextLength: ctx },
+        });
+      const room = ctx - promptTokens;
+      const wanted = req.maxTokens === undefined || req.maxTokens < 0 ? room : Math.min(req.maxTokens, room);
+      const completion = new LlamaCompletion({ contextSequence: sequence });
+      let completionTokens = 0;
+      let tFirst: bigint | undefined;
+      const tPrompt = now();
+      const res = await completion.generateCompletionWithMeta(body, {
+        maxTokens: Math.max(1, wanted),
+        temperature: req.temperature ?? 0.8,
+        topK: req.topK,
+        topP: req.topP,
+        minP: req.minP,
+        seed: req.seed,
+        repeatPenalty: req.repeatPenalty === undefined || req.repeatPenalty === 1 ? false : { penalty: req.repeatPenalty },
+        customStopTriggers: [...stopTriggers, ...(req.stop ?? []).filter((s) => s.length > 0)],
+        signal: req.signal,
+        stopOnAbortSignal: true,
+        disableContextShift: true,
+        onToken: (t) => {
+          tFirst ??= now();
+          completionTokens += t.length;
+        },
+        onTextChunk: req.onText,
+      });
+      const tEnd = now();
+      if (res.metadata.stopReason === 'abort' || req.signal?.aborted) throw new GenerationAbortedError();
+      const doneReason = res.metadata.stopReason === 'maxTokens' ? 'length' : 'stop';
+      return {
+        model: entry.name,
+        text: res.response,
+        promptTokens,
+        completionTokens,
+        doneReason,
+        timings: {
+          totalNs: Number(tEnd - tStart),
+          loadNs,
+          queueNs,
+          promptEvalNs: Number((tFirst ?? tEnd) - tPrompt),
+          evalNs: tFirst === undefined ? 0 : Number(tEnd - tFirst),
+        },
+      };
+    } catch (err) {
+      if (req.signal?.aborted && !(err instanceof UserError)) throw new GenerationAbortedError();
+      throw err;
+    } finally {
+      sequence.dispose();
+      release();
+      this.touch(l, req.keepAliveMs);
+    }
+  }
+
+  async embed(name: string, inputs: string[], opts: { keepAliveMs?: number; signal?: AbortSignal } = {}): Promise<EmbedResult> {
+    const tStart = now();
+    const entry = this.resolve(name);
+    const { loaded: l, loadNs } = await this.loadTimed(entry);
+    const release = await this.admit(l, opts.signal);
+    try {
+      l.embedding ??= l.model.createEmbeddingContext({ contextSize: Math.min(l.context.contextSize, 2048), threads: this.threads });
+      const ctx = await l.embedding;
+      const embeddings: number[][] = [];
+      let promptTokens = 0;
+      for (const text of inputs) {
+        if (opts.signal?.aborted) throw new GenerationAbortedError();
+        const tokens = l.model.tokenize(text);
+        promptTokens += tokens.length;
+        const e = await ctx.getEmbeddingFor(tokens);
+        embeddings.push(normalize([...e.vector]));
+      }
+      return { model: entry.name, embeddings, promptTokens, timings: { totalNs: nsSince(tStart), loadNs } };
+    } finally {
+      release();
+      this.touch(l, opts.keepAliveMs);
+    }
+  }
+
+  /** Tokenize text with a model's own tokenizer (loads it if needed). */
+  async tokenize(name: string, text: string): Promise<number> {
+    const { loaded } = await this.loadTimed(this.resolve(name));
+    this.touch(loaded, undefined);
+    return loaded.model.tokenize(text).length;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.loading.values()]);
+    await Promise.allSettled([...this.loaded.values()].map((l) => this.dispose(l)));
+    const llama = await this.llamaPromise?.catch(() => undefined);
+    await llama?.dispose();
+  }
+
+  /**
+   * The loaded model, loading it first when needed. A different `numCtx` reloads the model with
+   * that context (as Ollama does) when nothing is using it; a busy model keeps its context.
+   */
+  private async loadTimed(entry: ModelEntry, numCtx?: number): Promise<{ loaded: Loaded; loadNs: number }> {
+    const ready = this.loaded.get(entry.name);
+    const wantCtx = numCtx !== undefined && numCtx > 0 ? Math.min(Math.floor(numCtx), 1 << 17) : undefined;
+    if (ready && (wantCtx === undefined || ready.context.contextSize === wantCtx || ready.queue.active + ready.queue.queued > 0)) {
+      this.hold(ready);
+      return { loaded: ready, loadNs: 0 };
+    }
+    const t0 = now();
+    if (ready) await this.dispose(ready);
+    const l = await this.acquireLoaded(entry, wantCtx);
+    this.hold(l);
+    return { loaded: l, loadNs: nsSince(t0) };
+  }
+
+  /** While a request uses a model its expiry timer is off; touch() restarts it. */
+  private hold(l: Loaded): void {
+    if (l.timer) clearTimeout(l.timer);
+    l.timer = undefined;
+  }
+
+  private async admit(l: Loaded, signal: AbortSignal | undefined): Promise<() => void> {
+    try {
+      return await l.queue.acquire(signal);
+    } catch (err) {
+      this.touch(l, undefined);
+      if (err instanceof QueueFullError)
+        throw new OperationalError('UNAVAILABLE', err.message, { hint: 'retry later, or start the server with a longer queue (--max-queue) or more parallel slots (--parallel)' });
+      if (err instanceof QueueAbortedError) throw new GenerationAbortedError();
+      throw err;
+    }
+  }
+
+  private acquireLoaded(entry: ModelEntry, contextSize?: number): Promise<Loaded> {
+    const ready = this.loaded.get(entry.name);
+    if (ready) return Promise.resolve(ready);
+    let p = this.loading.get(entry.name);
+    if (!p) {
+      p = this.doLoad(entry, contextSize).finally(() => this.loading.delete(entry.name));
+      this.loading.set(entry.name, p);
+    }
+    return p;
+  }
+
+  private llama(): Promise<Llama> {
+    this.llamaPromise ??= (async () => {
+      const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
+      return getLlama({ gpu: this.opts.gpu ?? false, build: 'never', maxThreads: this.threads, logLevel: LlamaLogLevel.error, progressLogs: false });
+    })();
+    return this.llamaPromise;
+  }
+
+  private async doLoad(entry: ModelEntry, contextOverride: number | undefined): Promise<Loaded> {
+    if (this.closed) throw new OperationalError('UNAVAILABLE', 'the engine is shutting down');
+    const llama = await this.llama();
+    const { resolveChatWrapper } = await import('node-llama-cpp');
+    let model: LlamaModel;
+    try {
+      model = await llama.loadModel({ modelPath: entry.path, gpuLayers: llama.gpu === false ? 0 : (entry.gpuLayers ?? 'auto') });
+    } catch (err) {
+      throw new UserError('INVALID_INPUT', `cannot load model '${entry.name}' from ${entry.path}: ${(err as Error).message}`, { hint: 'check that the file is a complete GGUF model llama.cpp supports', cause: err });
+    }
+    try {
+      const train = model.trainContextSize;
+      const contextSize = contextOverride ?? entry.contextSize ?? Math.min(train, this.maxContextSize);
+      const context = await model.createContext({ contextSize, threads: this.threads, sequences: this.parallel });
+      const est = model.fileInsights.estimateContextResourceRequirements({ contextSize: context.contextSize, modelGpuLayers: model.gpuLayers, sequences: this.parallel });
+      const modelEst = model.fileInsights.estimateModelResourceRequirements({ gpuLayers: model.gpuLayers });
+      const l: Loaded = {
+        entry,
+        model,
+        context,
+        chatWrapper: resolveChatWrapper(model),
+        embedding: undefined,
+        queue: new FairQueue(entry.name, this.parallel, this.maxQueue),
+        keepAliveMs: this.defaultKeepAliveMs,
+        expiresAt: undefined,
+        timer: undefined,
+        sizeBytes: model.size + est.cpuRam + est.gpuVram,
+        vramBytes: llama.gpu === false ? 0 : modelEst.gpuVram + est.gpuVram,
+      };
+      this.loaded.set(entry.name, l);
+      return l;
+    } catch (err) {
+      await model.dispose();
+      throw new OperationalError('UNAVAILABLE', `cannot create a context for model '${entry.name}': ${(err as Error).message}`, { hint: 'try a smaller context (--ctx-size) or fewer parallel slots', cause: err });
+    }
+  }
+
+  /** Restart a model's expiry after use: keep_alive from the request, else what it had. */
+  private touch(l: Loaded, keepAliveMs: number | undefined): void {
+    if (keepAliveMs !== undefined) l.keepAliveMs = keepAliveMs;
+    if (l.timer) clearTimeout(l.timer);
+    l.timer = undefined;
+    if (l.keepAliveMs === Infinity) {
+      l.expiresAt = undefined;
+      return;
+    }
+    l.expiresAt = Date.now() + l.keepAliveMs;
+    if (l.queue.active > 0) return; // the last request to finish starts the clock
+    if (l.keepAliveMs <= 0) {
+      void this.dispose(l);
+      return;
+    }
+    l.timer = setTimeout(() => void this.dispose(l), Math.min(l.keepAliveMs, 2 ** 31 - 1));
+    l.timer.unref();
+  }
+
+  private async dispose(l: Loaded): Promise<void> {
+    if (this.loaded.get(l.entry.name) !== l) return;
+    this.loaded.delete(l.entry.name);
+    if (l.timer) clearTimeout(l.timer);
+    l.queue.rejectAll(new OperationalError('UNAVAILABLE', `model '${l.entry.name}' was unloaded`, { hint: 'retry: the model loads again on the next request' }));
+    const emb = await l.embedding?.catch(() => undefined);
+    await emb?.dispose();
+    await l.context.dispose();
+    await l.model.dispose();
+  }
+
+  private async promptTokens(l: Loaded, req: GenerateRequest): Promise<{ tokens: Token[]; stopTriggers: LlamaText[] }> {
+    const { model } = l;
+    if (req.input.kind === 'raw') {
+      const bos = model.tokens.shouldPrependBosToken && model.tokens.bos !== null ? [model.tokens.bos] : [];
+      return { tokens: [...bos, ...model.tokenize(req.input.prompt)], stopTriggers: [] };
+    }
+    for (const m of req.input.messages)
+      if (m.images?.length) throw new UserError('INVALID_INPUT', `model '${l.entry.name}' cannot read images: the built-in engine has no vision support`, { hint: 'send text only, or use a vision model in Ollama or llama.cpp server' });
+    const history: ChatHistoryItem[] = [];
+    for (const m of req.input.messages) {
+      if (m.role === 'system') history.push({ type: 'system', text: m.content });
+      else if (m.role === 'assistant') history.push({ type: 'model', response: [m.content] });
+      else history.push({ type: 'user', text: m.content }); // tool results read as user turns: the built-in engine has no tool calling
+    }
+    history.push({ type: 'model', response: [] });
+    const state = l.chatWrapper.generateContextState({ chatHistory: history });
+    const tokens = state.contextText.tokenize(model.tokenizer);
+    return { tokens, stopTriggers: state.stopGenerationTriggers ?? [] };
+  }
+}
+
+function defaultModelName(file: string): string {
+  return path.basename(file).replace(/\.gguf$/i, '').toLowerCase().replace(/[^a-z0-9._:-]+/g, '-') || 'model';
+}
+
+function normalize(v: number[]): number[] {
+  const n = Math.hypot(...v);
+  return n > 0 ? v.map((x) => x / n) : v;
+}
