@@ -54,6 +54,7 @@ const rows: [number, string, number, number, boolean][] = [
   [35, 'TQ2_0', 256, 64 + 2, true],
   // 36–38 were the IQ4_NL repacks, removed from the file format.
   [39, 'MXFP4', 32, 1 + 16, true],
+  [40, 'NVFP4', 64, 4 + 32, true],
 ];
 
 /** Names of every ggml type this package knows. */
@@ -61,12 +62,18 @@ export type GgmlTypeName =
   | 'F32' | 'F16' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q8_0' | 'Q8_1'
   | 'Q2_K' | 'Q3_K' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q8_K'
   | 'IQ2_XXS' | 'IQ2_XS' | 'IQ3_XXS' | 'IQ1_S' | 'IQ4_NL' | 'IQ3_S' | 'IQ2_S' | 'IQ4_XS'
-  | 'I8' | 'I16' | 'I32' | 'I64' | 'F64' | 'IQ1_M' | 'BF16' | 'TQ1_0' | 'TQ2_0' | 'MXFP4';
+  | 'I8' | 'I16' | 'I32' | 'I64' | 'F64' | 'IQ1_M' | 'BF16' | 'TQ1_0' | 'TQ2_0' | 'MXFP4' | 'NVFP4';
 
 /** A ggml type id (`enum ggml_type`). */
 export type GgmlType = number;
 
-/** Every known ggml type, by numeric id. Ids missing here were removed from ggml. */
+/** A ggml type by id or by name, either case ('Q4_K', 'q4_k', 12). */
+export type GgmlTypeRef = GgmlType | GgmlTypeName | Lowercase<GgmlTypeName>;
+
+/**
+ * Every known ggml type, by numeric id. Ids missing below 40 were removed from ggml; ids above
+ * 40 (newer than this table) are unknown and a file using them is GGUF_UNKNOWN_TYPE.
+ */
 export const GGML_TYPES: Readonly<Record<number, GgmlTypeInfo>> = Object.freeze(
   Object.fromEntries(rows.map(([id, name, blockSize, bytesPerBlock, quantized]) => [id, Object.freeze({ id, name, blockSize, bytesPerBlock, quantized })])),
 );
@@ -77,7 +84,7 @@ export const GgmlTypeId: Readonly<Record<GgmlTypeName, number>> = Object.freeze(
 );
 
 /** The type info for an id or a name; throws GGUF_UNKNOWN_TYPE for anything else. */
-export function ggmlType(type: GgmlType | GgmlTypeName | string): GgmlTypeInfo {
+export function ggmlType(type: GgmlTypeRef | string): GgmlTypeInfo {
   const info = typeof type === 'number' ? GGML_TYPES[type] : GGML_TYPES[(GgmlTypeId as Record<string, number>)[type.toUpperCase()] ?? -1];
   if (!info) throw new GgufError('GGUF_UNKNOWN_TYPE', `unknown ggml tensor type ${JSON.stringify(type)}`);
   return info;
@@ -89,7 +96,7 @@ export function ggmlTypeName(type: GgmlType): string {
 }
 
 /** Real storage cost in bits per weight, block scales included (Q4_K → 4.5, Q6_K → 6.5625, Q8_0 → 8.5). */
-export function bitsPerWeight(type: GgmlType | GgmlTypeName): number {
+export function bitsPerWeight(type: GgmlTypeRef): number {
   const t = ggmlType(type);
   return (t.bytesPerBlock * 8) / t.blockSize;
 }
@@ -109,7 +116,7 @@ export function tensorElements(dims: readonly number[]): number {
  * Exact bytes of a tensor's data, unpadded. `dims[0]` (ne[0], the contiguous dimension) must
  * be a multiple of the type's block size, as ggml requires.
  */
-export function tensorBytes(type: GgmlType | GgmlTypeName, dims: readonly number[]): number {
+export function tensorBytes(type: GgmlTypeRef, dims: readonly number[]): number {
   const t = ggmlType(type);
   const ne0 = dims[0] ?? 1;
   if (ne0 % t.blockSize !== 0) {
@@ -158,6 +165,7 @@ export const LLAMA_FILE_TYPES: Readonly<Record<number, string>> = Object.freeze(
   36: 'MOSTLY_TQ1_0',
   37: 'MOSTLY_TQ2_0',
   38: 'MOSTLY_MXFP4_MOE',
+  39: 'MOSTLY_NVFP4',
   1024: 'GUESSED',
 });
 

@@ -18,6 +18,7 @@ export {
   type GgmlType,
   type GgmlTypeInfo,
   type GgmlTypeName,
+  type GgmlTypeRef,
 } from './ggml-types.js';
 export {
   GGUF_VALUE_TYPES,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { GgufError, ioError } from './errors.js';
-import { ggmlType, tensorBytes, type GgmlType, type GgmlTypeName } from './ggml-types.js';
+import { ggmlType, tensorBytes, type GgmlTypeRef } from './ggml-types.js';
 import { GGUF_VALUE_TYPES, isArraySummary, type GgufScalarTypeName, type GgufValueTypeName } from './values.js';
 
 /** A metadata value with its GGUF type spelled out, for where a JS number is ambiguous. */
@@ -36,7 +36,7 @@ export type GgufTensorData =
 
 export interface GgufTensorInput {
   name: string;
-  type: GgmlType | GgmlTypeName;
+  type: GgmlTypeRef;
   /** ne[0] first (the contiguous dimension). */
   dims: readonly number[];
   /**

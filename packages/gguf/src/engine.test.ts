@@ -1,0 +1,118 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { getLlama, LlamaChatSession, type Llama } from 'node-llama-cpp';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { GGML_TYPES } from './ggml-types.js';
+import { readGguf } from './reader.js';
+import { writeTinyModel, type TinyModelOptions } from './tiny-model.js';
+import type { GgufValue } from './values.js';
+import type { GgufInputValue, GgufTypedValue } from './writer.js';
+
+// The proof that the writer and the tiny models are real GGUF: llama.cpp (through
+// node-llama-cpp, CPU only) loads each file, tokenizes, and generates from it.
+const threads = Math.max(1, Math.min(2, os.availableParallelism()));
+let llama: Llama;
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'wb-gguf-engine-'));
+  llama = await getLlama({ gpu: false, build: 'never', maxThreads: threads, logLevel: 'error' as never });
+}, 60_000);
+afterAll(async () => {
+  await llama?.dispose();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** What the reader should give back for a value the writer was handed. */
+function asRead(v: GgufInputValue): GgufValue {
+  if (ArrayBuffer.isView(v)) {
+    const arr = Array.from(v as Float32Array);
+    return v instanceof Float32Array ? arr.map(Math.fround) : arr;
+  }
+  if (Array.isArray(v)) return (v as GgufInputValue[]).map(asRead);
+  if (typeof v === 'object' && v !== null) {
+    const t = v as GgufTypedValue;
+    if (t.type === 'array') return Array.from(t.value as ArrayLike<GgufInputValue>, (x) => (t.elementType === 'f32' ? Math.fround(x as number) : asRead(x)));
+    return t.type === 'f32' ? Math.fround(t.value as number) : (t.value as GgufValue);
+  }
+  return v;
+}
+
+const cases: [string, TinyModelOptions][] = [
+  ['llama f32', { weightType: 'f32' }],
+  ['llama f16', { weightType: 'f16' }],
+  ['llama bf16', { weightType: 'bf16' }],
+  ['llama q8_0 (GQA)', { weightType: 'q8_0', nHead: 4, nHeadKv: 2 }],
+  ['llama q4_0, tied embeddings', { weightType: 'q4_0', tieEmbeddings: true }],
+  ['llama MoE q8_0', { weightType: 'q8_0', nExpert: 4, nExpertUsed: 2 }],
+  ['qwen2 f16', { architecture: 'qwen2', weightType: 'f16', nHeadKv: 2 }],
+  ['gemma2 q8_0', { architecture: 'gemma2', weightType: 'q8_0', nHeadKv: 1 }],
+];
+
+describe('llama.cpp loads and runs tiny models', () => {
+  test.each(cases)('%s', async (label, opts) => {
+    const file = path.join(dir, `${label.replace(/\W+/g, '-')}.gguf`);
+    const m = await writeTinyModel(file, { nLayer: 2, nEmbd: 64, nFf: 128, nVocab: 400, seed: 3, ...opts });
+
+    // Read back: the exact metadata and tensor sizes, and nothing in the file but header and padded tensors.
+    const g = await readGguf(file, { skipArraysLongerThan: Infinity });
+    const expected = Object.fromEntries(Object.entries(m.metadata).map(([k, v]) => [k, asRead(v)]));
+    expect(g.metadata).toEqual(expected);
+    expect(g.tensors.map((t) => ({ name: t.name, type: t.type, dims: t.dims }))).toEqual(m.tensorShapes);
+    for (const t of g.tensors) {
+      const info = GGML_TYPES[t.type]!;
+      expect(t.bytes).toBe((t.dims.reduce((a, b) => a * b, 1) / info.blockSize) * info.bytesPerBlock);
+    }
+    const padded = g.tensors.reduce((sum, t) => sum + Math.ceil(t.bytes / g.alignment) * g.alignment, 0);
+    expect((await stat(file)).size).toBe(g.dataOffset + padded);
+    expect(g.fileSize).toBe(m.fileSize);
+    expect(g.tensors.some((t) => t.name === 'output.weight')).toBe(!(opts.tieEmbeddings || opts.architecture === 'gemma2'));
+
+    const model = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
+    try {
+      expect(model.fileInfo.metadata.general.architecture).toBe(opts.architecture ?? 'llama');
+      expect(model.fileInfo.tensorInfo?.length).toBe(g.tensors.length);
+
+      const text = 'hello world, the tiny model 🙂';
+      const tokens = model.tokenize(text);
+      expect(tokens.length).toBeGreaterThan(3);
+      expect(model.detokenize(tokens)).toBe(text);
+      // The emoji is not a piece: it falls back to its four UTF-8 byte tokens (ids 3–258).
+      const byteTokens = tokens.filter((t) => (t as number) >= 3 && (t as number) <= 258);
+      expect(byteTokens).toHaveLength(4);
+
+      const context = await model.createContext({ contextSize: 256, threads });
+      try {
+        const seq = context.getSequence();
+        const generated: number[] = [];
+        for await (const tok of seq.evaluate(model.tokenize('the model', true), { temperature: 0 })) {
+          generated.push(tok as number);
+          if (generated.length === 8) break;
+        }
+        expect(generated).toHaveLength(8);
+        for (const t of generated) expect(t).toBeLessThan(400);
+      } finally {
+        await context.dispose();
+      }
+    } finally {
+      await model.dispose();
+    }
+  }, 120_000);
+
+  test('the chat template is found, so chat APIs work', async () => {
+    const file = path.join(dir, 'chat.gguf');
+    await writeTinyModel(file, { weightType: 'q8_0', nVocab: 300 });
+    const model = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
+    const context = await model.createContext({ contextSize: 1024, threads });
+    try {
+      const session = new LlamaChatSession({ contextSequence: context.getSequence(), systemPrompt: '' });
+      expect(session.chatWrapper.wrapperName).toBe('ChatML');
+      const reply = await session.prompt('hi', { maxTokens: 8, temperature: 0 });
+      expect(typeof reply).toBe('string');
+      expect(session.getChatHistory().map((m) => m.type)).toEqual(['system', 'user', 'model']);
+    } finally {
+      await context.dispose();
+      await model.dispose();
+    }
+  }, 120_000);
+});
