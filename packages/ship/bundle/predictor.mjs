@@ -1,0 +1,307 @@
+// Prediction core shared by `wb serve-model` and the exported bundle's server: request
+// validation against the model's signature, tensors in, JSON predictions out. Plain
+// JavaScript with no dependency but onnxruntime-node (passed in), so the same file runs
+// inside Workbench and, copied verbatim, inside a bundle on any machine with Node.
+
+/** Largest request body accepted; larger ones get 413 before they are parsed. */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** Most rows in one request. */
+export const MAX_ROWS = 100_000;
+
+export class RequestError extends Error {
+  constructor(status, code, message, hint) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.hint = hint;
+  }
+}
+
+const bad = (message, hint) => new RequestError(400, 'INVALID_INPUT', message, hint);
+
+const FLOAT = new Set(['float32', 'float64']);
+const INT = new Set(['int32', 'int64']);
+
+function typedArray(dtype, n) {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(n);
+    case 'float64':
+      return new Float64Array(n);
+    case 'int32':
+      return new Int32Array(n);
+    case 'int64':
+      return new BigInt64Array(n);
+    case 'bool':
+      return new Uint8Array(n);
+    default:
+      return new Array(n);
+  }
+}
+
+/** One cell checked against the input's dtype; `where` names it in the error. */
+function cell(dtype, value, where) {
+  if (FLOAT.has(dtype)) {
+    if (value === null) return NaN; // null is a missing value: the model's own imputation handles it
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw bad(`${where} must be a finite number (or null for missing), got ${describe(value)}`);
+    return value;
+  }
+  if (INT.has(dtype)) {
+    if (typeof value !== 'number' || !Number.isInteger(value)) throw bad(`${where} must be an integer, got ${describe(value)}`);
+    return dtype === 'int64' ? BigInt(value) : value;
+  }
+  if (dtype === 'bool') {
+    if (typeof value !== 'boolean') throw bad(`${where} must be true or false, got ${describe(value)}`);
+    return value ? 1 : 0;
+  }
+  if (typeof value !== 'string') throw bad(`${where} must be a string, got ${describe(value)}`);
+  return value;
+}
+
+function describe(v) {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+}
+
+/** Fixed dimensions of a spec after the batch dimension (null/negative = free). */
+function innerDims(spec) {
+  return spec.shape.slice(1).map((d) => (d === null || d < 0 ? null : d));
+}
+
+/**
+ * Turn a request body into one tensor per model input. Two shapes of request:
+ *   {"rows": [{"col": 1.5, …}, …]}      tabular: the columns recorded at registration
+ *   {"rows": [[1.5, 2.0], …]}           one input, one feature vector per row
+ *   {"inputs": {"features": [[…], …]}}  tensors by input name, nested arrays
+ */
+export function buildFeeds(signature, body, Tensor) {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw bad('the request body must be a JSON object', 'send {"rows": [{…}, …]} or {"inputs": {"<name>": [[…]]}}');
+  const keys = Object.keys(body);
+  const extra = keys.filter((k) => k !== 'rows' && k !== 'inputs');
+  if (extra.length) throw bad(`unknown field(s) in the request: ${extra.join(', ')}`, 'send {"rows": […]} or {"inputs": {…}}');
+  if ('rows' in body === 'inputs' in body) throw bad('send either "rows" or "inputs"', 'e.g. {"rows": [{…}]}');
+  const feeds = {};
+  let batch;
+  if ('rows' in body) {
+    const rows = body.rows;
+    if (!Array.isArray(rows) || rows.length === 0) throw bad('"rows" must be a non-empty array');
+    if (rows.length > MAX_ROWS) throw new RequestError(413, 'PAYLOAD_TOO_LARGE', `${rows.length} rows in one request; at most ${MAX_ROWS}`, 'split the rows into several requests');
+    batch = rows.length;
+    if (signature.inputs.length !== 1 && signature.inputs.some((s) => !s.columns)) throw bad('this model takes several inputs: send {"inputs": {…}}', `inputs: ${signature.inputs.map((s) => s.name).join(', ')}`);
+    for (const spec of signature.inputs) {
+      const dims = innerDims(spec);
+      const cols = spec.columns;
+      const width = cols ? cols.length : dims.length === 1 && dims[0] !== null ? dims[0] : null;
+      if (width === null) throw bad(`input ${spec.name} is not a row of features: send {"inputs": {…}}`);
+      const data = typedArray(spec.dtype, batch * width);
+      for (let i = 0; i < batch; i++) {
+        const row = rows[i];
+        if (cols && row !== null && typeof row === 'object' && !Array.isArray(row)) {
+          let seen = 0;
+          for (let j = 0; j < width; j++) {
+            const v = row[cols[j]];
+            if (v === undefined) throw bad(`row ${i} lacks column '${cols[j]}'`, `the model takes: ${cols.slice(0, 50).join(', ')}${cols.length > 50 ? ', …' : ''}`);
+            data[i * width + j] = cell(spec.dtype, v, `row ${i}, column '${cols[j]}'`);
+            seen++;
+          }
+          if (signature.inputs.length === 1 && Object.keys(row).length !== seen) {
+            const unknown = Object.keys(row).filter((k) => !cols.includes(k));
+            throw bad(`row ${i} has unknown column(s): ${unknown.slice(0, 10).join(', ')}`, `the model takes: ${cols.slice(0, 50).join(', ')}${cols.length > 50 ? ', …' : ''}`);
+          }
+        } else if (Array.isArray(row)) {
+          if (signature.inputs.length !== 1) throw bad(`row ${i} is an array, but the model takes several inputs`);
+          if (row.length !== width) throw bad(`row ${i} has ${row.length} values; the model takes ${width}`, cols ? `in this order: ${cols.slice(0, 50).join(', ')}` : undefined);
+          for (let j = 0; j < width; j++) data[i * width + j] = cell(spec.dtype, row[j], `row ${i}, value ${j}`);
+        } else {
+          throw bad(`row ${i} must be an object of columns${cols ? '' : ' or an array of values'}, got ${describe(row)}`);
+        }
+      }
+      feeds[spec.name] = new Tensor(spec.dtype, data, [batch, width]);
+    }
+    return { feeds, batch };
+  }
+  const inputs = body.inputs;
+  if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) throw bad('"inputs" must be an object of tensors by input name');
+  const known = new Set(signature.inputs.map((s) => s.name));
+  for (const k of Object.keys(inputs)) if (!known.has(k)) throw bad(`unknown input '${k}'`, `the model takes: ${[...known].join(', ')}`);
+  for (const spec of signature.inputs) {
+    const value = inputs[spec.name];
+    if (value === undefined) throw bad(`missing input '${spec.name}'`, `the model takes: ${[...known].join(', ')}`);
+    const shape = [];
+    const flat = [];
+    flatten(value, 0, shape, flat, spec.name);
+    if (shape.length !== spec.shape.length) throw bad(`input '${spec.name}' has ${shape.length} dimension(s); the model takes ${spec.shape.length}`);
+    spec.shape.forEach((d, k) => {
+      if (d !== null && d >= 0 && shape[k] !== d) throw bad(`input '${spec.name}' dimension ${k} is ${shape[k]}; the model takes ${d}`);
+    });
+    if (shape[0] > MAX_ROWS) throw new RequestError(413, 'PAYLOAD_TOO_LARGE', `${shape[0]} rows in one request; at most ${MAX_ROWS}`, 'split the rows into several requests');
+    if (batch !== undefined && shape[0] !== batch) throw bad(`inputs disagree on the batch size (${batch} and ${shape[0]})`);
+    batch = shape[0];
+    const data = typedArray(spec.dtype, flat.length);
+    for (let i = 0; i < flat.length; i++) data[i] = cell(spec.dtype, flat[i], `input '${spec.name}' value ${i}`);
+    feeds[spec.name] = new Tensor(spec.dtype, data, shape);
+  }
+  return { feeds, batch: batch ?? 0 };
+}
+
+function flatten(value, depth, shape, out, name) {
+  if (!Array.isArray(value)) {
+    if (depth === 0) throw bad(`input '${name}' must be a (nested) array`);
+    if (shape.length !== depth) throw bad(`input '${name}' is ragged: rows of different lengths`);
+    out.push(value);
+    return;
+  }
+  if (depth > 8) throw bad(`input '${name}' nests deeper than 8 dimensions`);
+  if (shape.length === depth) {
+    if (value.length === 0) throw bad(`input '${name}' has an empty dimension`);
+    shape.push(value.length);
+  } else if (shape[depth] !== value.length) {
+    throw bad(`input '${name}' is ragged: rows of different lengths`);
+  }
+  for (const v of value) flatten(v, depth + 1, shape, out, name);
+}
+
+function toNumber(v) {
+  const n = typeof v === 'bigint' ? Number(v) : v;
+  return typeof n === 'number' && !Number.isFinite(n) ? null : n; // JSON has no NaN/Infinity
+}
+
+/** A tensor's values as one nested array per batch row. */
+function rowsOf(tensor) {
+  const dims = tensor.dims;
+  const data = tensor.data;
+  const n = dims[0] ?? 1;
+  const per = dims.slice(1).reduce((a, b) => a * b, 1);
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) {
+    if (dims.length <= 1) out[i] = toNumber(data[i]);
+    else out[i] = nest(data, i * per, dims.slice(1));
+  }
+  return out;
+}
+
+function nest(data, offset, dims) {
+  if (dims.length === 1) {
+    const row = new Array(dims[0]);
+    for (let j = 0; j < dims[0]; j++) row[j] = toNumber(data[offset + j]);
+    return row;
+  }
+  const per = dims.slice(1).reduce((a, b) => a * b, 1);
+  return Array.from({ length: dims[0] }, (_, k) => nest(data, offset + k * per, dims.slice(1)));
+}
+
+/**
+ * The response: every output by name, one entry per row, and `predictions` read from the
+ * first output: the label of the highest score for a classifier with labels, the value for
+ * a one-number output, the row itself otherwise.
+ */
+export function formatOutputs(signature, outputNames, results) {
+  const outputs = {};
+  for (const name of outputNames) outputs[name] = rowsOf(results[name]);
+  const first = outputs[outputNames[0]];
+  const labels = signature.labels;
+  const predictions = first.map((row) => {
+    if (!Array.isArray(row)) return row;
+    if (row.length === 1 && !Array.isArray(row[0])) return row[0];
+    if (labels && row.length === labels.length && !Array.isArray(row[0])) {
+      let best = 0;
+      for (let j = 1; j < row.length; j++) if ((row[j] ?? -Infinity) > (row[best] ?? -Infinity)) best = j;
+      return labels[best];
+    }
+    return row;
+  });
+  return { predictions, outputs };
+}
+
+const ORT_TO_DTYPE = { float: 'float32', double: 'float64', int32: 'int32', int64: 'int64', bool: 'bool', string: 'string' };
+
+/** The inputs and outputs an ONNX session declares, as a signature (no column names). */
+export function signatureFromSession(session) {
+  const spec = (meta, name) => {
+    const m = meta?.find?.((x) => x.name === name);
+    const dtype = m && m.isTensor ? ORT_TO_DTYPE[m.type] ?? 'float32' : 'float32';
+    const shape = m && m.isTensor ? m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : null)) : [null];
+    return { name, dtype, shape };
+  };
+  return {
+    inputs: session.inputNames.map((n) => spec(session.inputMetadata, n)),
+    outputs: session.outputNames.map((n) => spec(session.outputMetadata, n)),
+  };
+}
+
+/**
+ * Hosts several models: each loads on its own, a model that fails to load reports why in
+ * `health()` and answers 503, while the others keep serving. `loadOrt` imports
+ * onnxruntime-node (lazily, so a missing install is a clear per-model error).
+ */
+export class ModelHost {
+  constructor(loadOrt, sessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1 }) {
+    this.loadOrt = loadOrt;
+    this.sessionOptions = sessionOptions;
+    this.models = new Map();
+  }
+
+  /** entry: { name, version, file, format, signature } */
+  async add(entry) {
+    const state = { ...entry, ready: false, error: null, session: null, ort: null };
+    this.models.set(entry.name, state);
+    try {
+      if (entry.format !== 'onnx') throw new Error(`serving ${entry.format} models is not built in this server (ONNX only)`);
+      let ort;
+      try {
+        ort = await this.loadOrt();
+      } catch (err) {
+        throw new Error(`onnxruntime-node is not installed here (${err.message}); run: npm install onnxruntime-node`);
+      }
+      state.ort = ort;
+      state.session = await ort.InferenceSession.create(entry.file, this.sessionOptions);
+      const declared = signatureFromSession(state.session);
+      state.signature = entry.signature ?? declared;
+      const missing = state.signature.inputs.filter((s) => !state.session.inputNames.includes(s.name));
+      if (missing.length) throw new Error(`the recorded signature names input(s) the model lacks: ${missing.map((s) => s.name).join(', ')}`);
+      state.outputNames = state.session.outputNames;
+      state.ready = true;
+    } catch (err) {
+      state.error = String(err && err.message ? err.message : err).slice(0, 2000);
+    }
+    return state;
+  }
+
+  health() {
+    const models = [...this.models.values()].map((m) => ({ name: m.name, version: m.version, ready: m.ready, error: m.error }));
+    return { status: models.every((m) => m.ready) ? 'ok' : 'degraded', models };
+  }
+
+  list() {
+    return [...this.models.values()].map((m) => ({ name: m.name, version: m.version, format: m.format, ready: m.ready, error: m.error, signature: m.signature ?? null }));
+  }
+
+  /** Resolve `name` (or the only model when null) and predict; throws RequestError. */
+  async predict(name, body) {
+    let m;
+    if (name === null) {
+      if (this.models.size !== 1) throw new RequestError(404, 'NOT_FOUND', `this server hosts ${this.models.size} models: POST /v1/models/<name>/predict`, `models: ${[...this.models.keys()].join(', ')}`);
+      m = [...this.models.values()][0];
+    } else {
+      m = this.models.get(name);
+      if (!m) throw new RequestError(404, 'NOT_FOUND', `no model '${name}' on this server`, `models: ${[...this.models.keys()].join(', ')}`);
+    }
+    if (!m.ready) throw new RequestError(503, 'UNAVAILABLE', `model '${m.name}' failed to load: ${m.error}`, 'see GET /health; fix the model file and restart');
+    const { feeds, batch } = buildFeeds(m.signature, body, m.ort.Tensor);
+    let results;
+    try {
+      results = await m.session.run(feeds);
+    } catch (err) {
+      throw new RequestError(422, 'INVALID_INPUT', `the model could not run on this input: ${String(err.message ?? err).slice(0, 500)}`);
+    }
+    return { model: m.name, version: m.version, rows: batch, ...formatOutputs(m.signature, m.outputNames, results) };
+  }
+}
+
+/** The JSON error body every Workbench server sends. */
+export function errorBody(err) {
+  if (err instanceof RequestError) return { status: err.status, body: { error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } } };
+  return { status: 500, body: { error: { code: 'INTERNAL', message: String(err && err.message ? err.message : err).slice(0, 500) } } };
+}

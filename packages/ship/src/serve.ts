@@ -1,0 +1,52 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { MAX_BODY_BYTES, ModelHost, RequestError, errorBody, type HostedModelEntry } from '../bundle/predictor.mjs';
+
+export interface ModelServer {
+  app: FastifyInstance;
+  host: ModelHost;
+  url: string;
+  close: () => Promise<void>;
+}
+
+/**
+ * `wb serve-model`: the models over HTTP with the same routes and the same prediction core
+ * as an exported bundle's server (so both answer alike). Each model loads on its own: one
+ * that fails is reported by /health and answers 503, the others keep serving.
+ */
+export async function startModelServer(opts: { models: HostedModelEntry[]; host?: string; port?: number; threads?: number }): Promise<ModelServer> {
+  const threads = opts.threads ?? 1;
+  const host = new ModelHost(() => import('onnxruntime-node'), { intraOpNumThreads: threads, interOpNumThreads: 1 });
+  for (const m of opts.models) await host.add(m);
+
+  const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, return503OnClosing: true });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
+    try {
+      done(null, JSON.parse(text as string));
+    } catch (err) {
+      done(new RequestError(400, 'INVALID_INPUT', `the request body is not valid JSON (${(err as Error).message})`, 'JSON has no NaN or Infinity: send null for a missing value'), undefined);
+    }
+  });
+  app.setErrorHandler((err: unknown, _req, reply) => {
+    const e = err as { statusCode?: number; code?: string; message?: string };
+    if (!(err instanceof RequestError) && e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({ error: { code: 'PAYLOAD_TOO_LARGE', message: `request body over ${MAX_BODY_BYTES} bytes`, hint: 'split the rows into several requests' } });
+    }
+    if (!(err instanceof RequestError) && e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.code(415).send({ error: { code: 'INVALID_INPUT', message: 'send the request as application/json' } });
+    }
+    if (!(err instanceof RequestError) && e.statusCode && e.statusCode < 500) {
+      return reply.code(e.statusCode).send({ error: { code: 'INVALID_INPUT', message: e.message ?? 'bad request' } });
+    }
+    const { status, body } = errorBody(err);
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url}`, hint: 'GET /health, GET /v1/models, POST /predict' } }));
+  app.get('/health', async () => host.health());
+  app.get('/v1/models', async () => ({ models: host.list() }));
+  app.post('/predict', async (req) => host.predict(null, req.body));
+  app.post<{ Params: { name: string } }>('/v1/models/:name/predict', async (req) => host.predict(req.params.name, req.body));
+
+  const address = await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 8080 });
+  return { app, host, url: address, close: () => app.close() };
+}
