@@ -247,10 +247,40 @@ class Cursor {
     if (elementType === 'array') {
       // Each element of an array of arrays is itself element type + length + items.
       for (let i = 0; i < length; i++) out[i] = this.value('array', depth + 1).value;
+    } else if (elementType === 'str') {
+      this.strings(out, length);
     } else {
       for (let i = 0; i < length; i++) out[i] = this.scalar(elementType);
     }
     return { value: out, elementType };
+  }
+
+  /**
+   * An array of strings (a vocabulary, merges). Creating 100k+ small strings one native call at a
+   * time is what makes a full read slow, so ASCII strings are cut out of one latin1 string of the
+   * whole array (the same characters for ASCII bytes); only the others go through the decoder.
+   */
+  private strings(out: GgufValue[], length: number): void {
+    const start = this.pos;
+    for (let i = 0; i < length; i++) this.skipString();
+    const end = this.pos;
+    const whole = Buffer.from(this.buf.buffer, this.buf.byteOffset + start, end - start).toString('latin1');
+    const buf = this.buf;
+    let p = start;
+    for (let i = 0; i < length; i++) {
+      const len = this.view.getUint32(p, true) + this.view.getUint32(p + 4, true) * 0x1_0000_0000;
+      const a = p + 8;
+      const b = a + len;
+      let ascii = true;
+      for (let j = a; j < b; j++) {
+        if (buf[j]! >= 0x80) {
+          ascii = false;
+          break;
+        }
+      }
+      out[i] = ascii ? whole.substring(a - start, b - start) : decoder.decode(buf.subarray(a, b));
+      p = b;
+    }
   }
 
   private skipArray(elementType: GgufValueTypeName, length: number, depth: number): void {
