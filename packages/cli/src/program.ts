@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerCache } from './commands/cache.js';
 import { registerDataset } from './commands/dataset.js';
 import { registerGc, registerServe, registerTemplate, registerWorkspace } from './commands/misc.js';
 import { registerProject } from './commands/project.js';
@@ -24,5 +25,6 @@ export function buildProgram(): Command {
   registerServe(program);
   registerWorkspace(program);
   registerGc(program);
+  registerCache(program);
   return program;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { lutimes, mkdir, readdir, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OLLAMA_MANIFEST_TYPE, OLLAMA_MODEL_LAYER } from '../scan/ollama.js';
 
@@ -101,7 +101,7 @@ export function fakeSafetensors(tensors: Record<string, { dtype: string; shape: 
  * Three stores with the same weights in each: a GGUF in Ollama, the same GGUF in the HF cache
  * and in LM Studio; plus a safetensors model, small files, names with spaces and unicode.
  */
-export async function writeStandardFixture(home: string, opts: { ggufBytes?: number } = {}): Promise<FixtureHome & { gguf: Buffer; ggufSha: string }> {
+export async function writeStandardFixture(home: string, opts: { ggufBytes?: number; fresh?: boolean } = {}): Promise<FixtureHome & { gguf: Buffer; ggufSha: string }> {
   const fx = fixtureHome(home);
   const gguf = fakeGguf('tiny-llama', opts.ggufBytes ?? 256 * 1024);
   await writeOllamaModel(fx.ollama, 'tinyllama:1b', { model: gguf, template: '{{ .Prompt }}', params: '{"stop":["</s>"]}' });
@@ -112,5 +112,20 @@ export async function writeStandardFixture(home: string, opts: { ggufBytes?: num
   });
   await writeLmStudioModel(fx.lmstudio, 'acme/tiny-llama-GGUF', { 'tiny-llama.Q4_K_M.gguf': gguf });
   await writeLmStudioModel(fx.lmstudio, 'ünï cödé/my model', { 'weights copy.gguf': gguf });
+  if (!opts.fresh) await backdate(home);
   return { ...fx, gguf, ggufSha: sha256(gguf) };
+}
+
+const HOUR_AGO = new Date(Date.now() - 3600_000);
+
+/**
+ * Move every file's mtime an hour back, as on any real machine: files written in the last
+ * seconds are hashed but not remembered (their mtime may not change on the next write).
+ */
+export async function backdate(root: string): Promise<void> {
+  for (const e of await readdir(root, { withFileTypes: true, recursive: true })) {
+    const p = path.join(e.parentPath, e.name);
+    if (e.isSymbolicLink()) await lutimes(p, HOUR_AGO, HOUR_AGO);
+    else if (e.isFile()) await utimes(p, HOUR_AGO, HOUR_AGO);
+  }
 }
