@@ -183,6 +183,26 @@ class Cursor {
     this.pos += len;
   }
 
+  /** Skips `length` strings: the hot loop of a default read (vocabularies, merges), so inlined. */
+  skipStrings(length: number): void {
+    const view = this.view;
+    const have = this.buf.length;
+    const maxString = this.limits.maxString;
+    let p = this.pos;
+    for (let i = 0; i < length; i++) {
+      const lo = p + 8 <= have ? view.getUint32(p, true) : -1;
+      if (lo < 0 || lo > maxString || view.getUint32(p + 4, true) !== 0 || p + 8 + lo > have) {
+        // Anything unusual (the end of the bytes in hand, a huge length) takes the checked path.
+        this.pos = p;
+        this.skipString();
+        p = this.pos;
+      } else {
+        p += 8 + lo;
+      }
+    }
+    this.pos = p;
+  }
+
   valueType(): GgufValueTypeName {
     const at = this.pos;
     const id = this.u32();
@@ -262,7 +282,7 @@ class Cursor {
    */
   private strings(out: GgufValue[], length: number): void {
     const start = this.pos;
-    for (let i = 0; i < length; i++) this.skipString();
+    this.skipStrings(length);
     const end = this.pos;
     const whole = Buffer.from(this.buf.buffer, this.buf.byteOffset + start, end - start).toString('latin1');
     const buf = this.buf;
@@ -285,7 +305,7 @@ class Cursor {
 
   private skipArray(elementType: GgufValueTypeName, length: number, depth: number): void {
     if (elementType === 'str') {
-      for (let i = 0; i < length; i++) this.skipString();
+      this.skipStrings(length);
     } else if (elementType === 'array') {
       for (let i = 0; i < length; i++) {
         if (depth >= this.limits.maxDepth) throw new GgufError('GGUF_LIMIT', `arrays nested deeper than ${this.limits.maxDepth} at offset ${this.pos} (${this.where})`, { offset: this.pos });
@@ -434,7 +454,7 @@ export async function readGguf(file: string, opts: GgufReadOptions = {}): Promis
     const st = await fh.stat();
     if (!st.isFile()) throw new GgufError('GGUF_IO', `${file} is not a regular file`);
     const fileSize = st.size;
-    let buf = new Uint8Array(Math.min(fileSize, FIRST_CHUNK, maxHeader));
+    let buf: Uint8Array = Buffer.allocUnsafe(Math.min(fileSize, FIRST_CHUNK, maxHeader));
     let have = await readFully(fh, buf, 0);
     // A file that shrinks while being read ends where the reads stop.
     let total = have < buf.length ? have : fileSize;
@@ -443,9 +463,10 @@ export async function readGguf(file: string, opts: GgufReadOptions = {}): Promis
         return { ...parse(buf.subarray(0, have), total, fileSize, opts), fileSize };
       } catch (err) {
         if (!(err instanceof NeedMore)) throw err;
-        // Grow by at least 4x so the header is re-parsed a bounded number of times.
-        const size = Math.min(fileSize, maxHeader, Math.max(err.end + FIRST_CHUNK, buf.length * 4));
-        const next = new Uint8Array(size);
+        // Doubling keeps the re-parses few (each is cheap) and what is read past the header's
+        // end, into tensor data, at most the header's own size.
+        const size = Math.min(fileSize, maxHeader, Math.max(err.end + FIRST_CHUNK, buf.length * 2));
+        const next: Uint8Array = Buffer.allocUnsafe(size);
         next.set(buf.subarray(0, have));
         buf = next;
         const got = await readFully(fh, buf, have);
