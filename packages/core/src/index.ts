@@ -32,3 +32,4 @@ export * from './models/refs.js';
 export * from './models/stage-machine.js';
 export * from './models/lineage.js';
 export * from './models/webhooks.js';
+export * from './endpoints.js';

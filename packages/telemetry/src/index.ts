@@ -7,3 +7,4 @@ export { parseMacmon, macmonArgs, type MacmonSample } from './macmon.js';
 export { readThermalZones } from './thermal.js';
 export { runTool, type ToolResult } from './run-tool.js';
 export { SystemCollector, type SystemCollectorOptions } from './collector.js';
+export { pidListeningOn, parseListeningInodes } from './listening-pid.js';

@@ -3,12 +3,14 @@ import { OperationalError } from '../errors.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-hash-cache.js';
 import * as m0003 from './migrations/0003-registry.js';
+import * as m0004 from './migrations/0004-llm.js';
 
 /** The ordered list of schema versions this build knows. Append only. */
 export const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-hash-cache': m0002,
   '0003-registry': m0003,
+  '0004-llm': m0004,
 };
 export const schemaVersion = Object.keys(migrations).length;
 

@@ -234,6 +234,14 @@ export interface WebhookDeliveriesTable {
   delivered_at: number | null;
 }
 
+export interface LlmEndpointsTable {
+  id: string;
+  name: string;
+  kind: string;
+  url: string;
+  created_at: number;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -246,6 +254,7 @@ export interface Database {
   datasets: DatasetsTable;
   dataset_files: DatasetFilesTable;
   hash_cache: HashCacheTable;
+  llm_endpoints: LlmEndpointsTable;
   runs: RunsTable;
   run_params: RunParamsTable;
   run_tags: RunTagsTable;

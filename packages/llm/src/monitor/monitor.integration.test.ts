@@ -1,0 +1,106 @@
+import { createServer } from 'node:net';
+import { afterEach, expect, test } from 'vitest';
+import { SystemCollector } from '@workbench/telemetry';
+import { fixture, llamaServerWireRoutes, ollamaWireRoutes, startReplayServer, type ReplayServer } from '../testing/wire-replay.js';
+import type { EndpointConfig } from '../runtimes/types.js';
+import { LlmMonitor } from './monitor.js';
+import { toPrometheus } from './prometheus.js';
+import { RingBuffer } from './ring-buffer.js';
+import { renderTopFrame } from './top-frame.js';
+
+const servers: ReplayServer[] = [];
+afterEach(async () => {
+  while (servers.length) await servers.pop()!.close();
+});
+
+async function refusedUrl(): Promise<string> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return `http://127.0.0.1:${port}`;
+}
+
+test('ring buffer keeps the newest, oldest first', () => {
+  const r = new RingBuffer<number>(3);
+  expect(r.toArray()).toEqual([]);
+  for (let i = 1; i <= 5; i++) r.push(i);
+  expect(r.toArray()).toEqual([3, 4, 5]);
+  expect(r.last()).toBe(5);
+  expect(() => new RingBuffer(0)).toThrow();
+});
+
+test('a sample: endpoints connected or not running with the reason, loaded models, engine counter rates', async () => {
+  const ollama = await startReplayServer(ollamaWireRoutes());
+  const llama = await startReplayServer(llamaServerWireRoutes());
+  servers.push(ollama, llama);
+  const down = await refusedUrl();
+  const eps: EndpointConfig[] = [
+    { name: 'ollama', kind: 'ollama', url: ollama.url, origin: 'default' },
+    { name: 'llama.cpp', kind: 'openai', url: llama.url, origin: 'workspace' },
+    { name: 'gone', kind: 'openai', url: down, origin: 'workspace' },
+  ];
+  const mon = new LlmMonitor({ endpoints: () => eps, system: new SystemCollector({ env: { PATH: '/nonexistent' } }) });
+  const first = await mon.sample();
+  expect(first.endpoints.map((e) => [e.name, e.connected, e.reason])).toEqual([
+    ['ollama', true, null],
+    ['llama.cpp', true, null],
+    ['gone', false, 'connection refused'],
+  ]);
+  expect(first.endpoints[0]!.memoryCheck).toMatchObject({ reportedVramBytes: 2519146496 + 7046430720, spill: ['qwen2.5:14b'] });
+  expect(first.endpoints[0]!.memoryCheck!.note).toMatch(/qwen2.5:14b partly on the CPU/);
+  // The process that listens on the replay port is this test process.
+  expect(first.endpoints[0]!.pid).toBe(process.pid);
+  expect(first.endpoints[0]!.process!.rssBytes).toBeGreaterThan(0);
+  expect(first.endpoints[1]!.live).toMatchObject({ generating: true, decodeTokPerS: null });
+
+  // The engine counted 300 more tokens: a rate over the sampling interval.
+  llama.set('GET /metrics', { body: fixture('llama-server-metrics.txt').replace('llamacpp:tokens_predicted_total 9613', 'llamacpp:tokens_predicted_total 9913') });
+  await new Promise((r) => setTimeout(r, 50));
+  const second = await mon.sample();
+  const live = second.endpoints[1]!.live;
+  expect(live.decodeTokPerS).toBeGreaterThan(0);
+  expect(live.decodeTokPerS!).toBeCloseTo(300 / ((second.ts - first.ts) / 1000), 6);
+  expect(live.source).toMatch(/engine counters/);
+  expect(second.endpoints[0]!.live).toEqual({ generating: null, decodeTokPerS: null, prefillTokPerS: null, source: null });
+
+  const prom = toPrometheus(second);
+  expect(prom).toMatch(/^# HELP wb_llm_endpoint_up /m);
+  expect(prom).toContain(`wb_llm_endpoint_up{endpoint="gone",kind="openai",url="${down}"} 0`);
+  expect(prom).toContain(`wb_llm_model_cpu_spill{endpoint="ollama",kind="ollama",url="${ollama.url}",model="qwen2.5:14b"} 1`);
+  expect(prom).toContain(`wb_llm_model_vram_bytes{endpoint="ollama",kind="ollama",url="${ollama.url}",model="llama3.2:1b"} 2519146496`);
+  expect(prom).toMatch(/^wb_llm_decode_tokens_per_second\{endpoint="llama.cpp".*\} \d/m);
+  expect(prom).toContain('wb_telemetry_source_up{source="nvidia-smi"} 0');
+  // Every sample line is name{labels} value.
+  for (const line of prom.split('\n').filter((l) => l && !l.startsWith('#'))) expect(line).toMatch(/^[a-z_]+(\{[^}]*\})? -?[\d.e+-]+$/);
+
+  const frame = renderTopFrame([first, second], { width: 100, height: 30, endpoint: 0, sort: 'vram', via: 'this process' });
+  expect(frame).toHaveLength(30);
+  expect(frame.every((l) => l.length === 100)).toBe(true);
+  const text = frame.join('\n');
+  expect(text).toMatch(/> ollama .*connected/);
+  expect(text).toMatch(/gone .*not running: connection refused/);
+  expect(text).toMatch(/GPU {2}not available \(nvidia-smi: command not found/);
+  const row = (t: string, name: string) => t.search(new RegExp(`^  ${name.replace(/\./g, '\\.')} `, 'm'));
+  expect(row(text, 'qwen2.5:14b')).toBeLessThan(row(text, 'llama3.2:1b')); // sorted by VRAM
+  expect(text).toMatch(/qwen2.5:14b.*CPU spill/);
+  const byName = renderTopFrame([second], { width: 100, height: 30, endpoint: 0, sort: 'name', via: 'x' }).join('\n');
+  expect(row(byName, 'llama3.2:1b')).toBeGreaterThan(0);
+  expect(row(byName, 'llama3.2:1b')).toBeLessThan(row(byName, 'qwen2.5:14b'));
+  const llamaView = renderTopFrame([first, second], { width: 120, height: 30, endpoint: 1, sort: 'vram', via: 'x' }).join('\n');
+  expect(llamaView).toMatch(/llama.cpp: GENERATING {2}decode \d+\.\d tok\/s /);
+});
+
+test('label values are escaped in the Prometheus text', async () => {
+  const s = await startReplayServer({ 'GET /api/ps': { body: JSON.stringify({ models: [{ name: 'we"ird\\name\nx', size: 1, size_vram: 1 }] }) } });
+  servers.push(s);
+  const mon = new LlmMonitor({ endpoints: () => [{ name: 'o', kind: 'ollama', url: s.url, origin: 'flag' }], system: new SystemCollector({ env: { PATH: '/nonexistent' } }) });
+  const prom = toPrometheus(await mon.sample());
+  expect(prom).toContain('model="we\\"ird\\\\name\\nx"');
+});
+
+test('a tiny terminal still gets a full frame', () => {
+  const f = renderTopFrame([], { width: 10, height: 3, endpoint: 5, sort: 'size', via: 'x' });
+  expect(f).toHaveLength(3);
+  expect(f.every((l) => l.length === 40)).toBe(true);
+});

@@ -1,0 +1,71 @@
+import type { EngineCounters, LoadedModel } from './types.js';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v.slice(0, 500) : null);
+const nonNeg = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null);
+
+/** Ollama `/api/ps` → loaded models. Entries without a name are skipped, not fatal. */
+export function parseOllamaPs(body: unknown): LoadedModel[] {
+  if (!isObj(body) || !Array.isArray(body.models)) throw new Error('not an Ollama /api/ps response (no "models" list)');
+  const out: LoadedModel[] = [];
+  for (const m of body.models.slice(0, 1000)) {
+    if (!isObj(m)) continue;
+    const name = str(m.name) ?? str(m.model);
+    if (!name) continue;
+    const d = isObj(m.details) ? m.details : {};
+    const size = nonNeg(m.size);
+    const vram = nonNeg(m.size_vram);
+    out.push({
+      name,
+      sizeBytes: size,
+      vramBytes: vram,
+      // Ollama's own `ollama ps` prints "x%/y% CPU/GPU" from exactly this comparison.
+      cpuSpill: size !== null && vram !== null && vram < size,
+      family: str(d.family),
+      parameterSize: str(d.parameter_size),
+      quantization: str(d.quantization_level),
+      contextLength: nonNeg(m.context_length),
+      expiresAt: typeof m.expires_at === 'string' ? m.expires_at : m.expires_at instanceof Date ? m.expires_at.toISOString() : null,
+    });
+  }
+  return out;
+}
+
+/** Ollama `/api/tags` → model names. */
+export function parseOllamaTags(body: unknown): string[] {
+  if (!isObj(body) || !Array.isArray(body.models)) throw new Error('not an Ollama /api/tags response (no "models" list)');
+  return body.models.flatMap((m) => (isObj(m) ? (str(m.name) ?? str(m.model) ?? []) : [])).slice(0, 10_000);
+}
+
+/** OpenAI `/v1/models` page data → model ids. */
+export function parseOpenAiModels(data: unknown): string[] {
+  if (!Array.isArray(data)) throw new Error('not an OpenAI /v1/models response (no "data" list)');
+  return data.flatMap((m) => (isObj(m) ? (str(m.id) ?? []) : [])).slice(0, 10_000);
+}
+
+/**
+ * Prometheus text exposition → the llama.cpp server's counters (`llamacpp:` prefix).
+ * Unknown lines are ignored; a metric with labels takes its first sample.
+ */
+export function parseLlamaCppMetrics(text: string): EngineCounters | null {
+  const values = new Map<string, number>();
+  for (const line of text.split('\n').slice(0, 10_000)) {
+    if (line.startsWith('#') || line.trim() === '') continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const v = Number(m[3]);
+    if (!values.has(m[1]!) && Number.isFinite(v)) values.set(m[1]!, v);
+  }
+  const g = (k: string) => values.get(`llamacpp:${k}`) ?? null;
+  const c: EngineCounters = {
+    promptTokensTotal: g('prompt_tokens_total'),
+    predictedTokensTotal: g('tokens_predicted_total'),
+    promptTokensPerSecond: g('prompt_tokens_seconds'),
+    predictedTokensPerSecond: g('predicted_tokens_seconds'),
+    requestsProcessing: g('requests_processing'),
+    requestsDeferred: g('requests_deferred'),
+    kvCacheUsageRatio: g('kv_cache_usage_ratio'),
+  };
+  return Object.values(c).some((v) => v !== null) ? c : null;
+}
