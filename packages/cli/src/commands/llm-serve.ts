@@ -1,0 +1,121 @@
+import { stat } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { table } from '../output.js';
+
+/** The `wb llm` group, created by whoever registers first so both halves share one group. */
+export function llmGroup(program: Command): Command {
+  return program.commands.find((c) => c.name() === 'llm') ?? program.command('llm').description('local LLMs: serve GGUF models, check and watch compatible servers');
+}
+
+interface ServeOptions {
+  port: string;
+  host: string;
+  name?: string[];
+  ctxSize?: string;
+  gpu?: boolean;
+  gpuLayers?: string;
+  threads?: string;
+  parallel: string;
+  maxQueue: string;
+  keepAlive: string;
+  json?: boolean;
+}
+
+const intOption = (v: string | undefined, flag: string, min: number, max: number): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw Object.assign(new Error(`${flag} must be a whole number from ${min} to ${max}, got '${v}'`), { code: 'INVALID_INPUT', exitCode: 2, hint: `wb llm serve --help` });
+  return n;
+};
+
+export function registerLlmServe(llm: Command): void {
+  llm
+    .command('serve <models...>')
+    .description('serve GGUF models with the built-in engine behind Ollama- and OpenAI-compatible APIs')
+    .option('--port <port>', 'port to listen on', '11435')
+    .option('--host <host>', 'address to bind (0.0.0.0 exposes the server to your network)', '127.0.0.1')
+    .option('--name <name...>', 'name each model (in order); default: the file name')
+    .option('--ctx-size <tokens>', "context size to load models with (default: the model's own, at most 8192)")
+    .option('--gpu', 'use a GPU build of llama.cpp when one is installed (default: CPU)')
+    .option('--gpu-layers <n>', 'layers to offload to the GPU (with --gpu; default: as many as fit)')
+    .option('--threads <n>', 'CPU threads (default: the core count)')
+    .option('--parallel <n>', 'requests one model answers at once', '1')
+    .option('--max-queue <n>', 'requests that may wait per model before new ones get 503', '32')
+    .option('--keep-alive <duration>', 'how long an idle model stays loaded (Ollama keep_alive: 5m, 1h, 0, -1)', '5m')
+    .option('--json', 'print one JSON line with the address when ready')
+    .addHelpText('after', '\nexamples:\n  wb llm serve ./qwen2.5-0.5b-instruct-q4_k_m.gguf\n  ollama-client: OLLAMA_HOST=http://127.0.0.1:11435 ollama run qwen2.5-0.5b-instruct-q4_k_m\n  openai-client: base URL http://127.0.0.1:11435/v1\n')
+    .action(async (models: string[], opts: ServeOptions) => {
+      const { LlmEngine, createLlmServer, parseKeepAlive } = await import('@workbench/llm');
+      const { version } = await import('../program.js');
+      const os = await import('node:os');
+      const port = intOption(opts.port, '--port', 0, 65535)!;
+      const threads = intOption(opts.threads, '--threads', 1, 1024) ?? os.availableParallelism();
+      const gpuLayers = intOption(opts.gpuLayers, '--gpu-layers', 0, 10_000);
+      let keepAliveMs: number;
+      try {
+        keepAliveMs = parseKeepAlive(opts.keepAlive);
+      } catch (err) {
+        throw Object.assign(new Error(`--keep-alive: ${(err as Error).message}`), { code: 'INVALID_INPUT', exitCode: 2 });
+      }
+      const engine = new LlmEngine({
+        gpu: opts.gpu ? 'auto' : false,
+        threads,
+        parallel: intOption(opts.parallel, '--parallel', 1, 64),
+        maxQueue: intOption(opts.maxQueue, '--max-queue', 0, 100_000),
+        defaultKeepAliveMs: keepAliveMs,
+      });
+      const contextSize = intOption(opts.ctxSize, '--ctx-size', 16, 1 << 20);
+      for (const [i, ref] of models.entries()) {
+        const file = await resolveModelFile(ref);
+        const name = opts.name?.[i];
+        await engine.addModel(file, { ...(name ? { name } : {}), ...(contextSize ? { contextSize } : {}), ...(gpuLayers !== undefined ? { gpuLayers } : {}) });
+      }
+      const loopback = ['127.0.0.1', 'localhost', '::1'].includes(opts.host);
+      const app = createLlmServer({ engine, version, localOnly: loopback });
+      await app.listen({ host: opts.host, port });
+      const addr = app.server.address();
+      const boundPort = typeof addr === 'object' && addr ? addr.port : port;
+      const shownHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+      const url = `http://${shownHost}:${boundPort}`;
+      // One line, so a script can read the address as soon as it appears.
+      if (opts.json) process.stdout.write(JSON.stringify({ url, openai: `${url}/v1`, models: engine.models().map((m) => ({ name: m.name, path: m.path, size: m.sizeBytes })) }) + '\n');
+      else {
+        process.stdout.write(
+          table(
+            engine.models().map((m) => ({ name: m.name, path: m.path })),
+            [
+              { key: 'name', title: 'model' },
+              { key: 'path', title: 'file' },
+            ],
+          ) +
+            `\nserving on ${url}  (Ollama API: ${url}/api/…, OpenAI API: ${url}/v1)\n` +
+            `engine: llama.cpp via node-llama-cpp, ${opts.gpu ? 'GPU when available' : 'CPU'}, ${threads} thread(s); idle models unload after ${opts.keepAlive}\n` +
+            (loopback ? '' : 'warning: reachable from your network without authentication\n') +
+            'stop with Ctrl-C\n',
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await app.close();
+      await engine.close();
+    });
+}
+
+/**
+ * A model argument is a GGUF file. Names from the model registry or the weight cache are not
+ * looked up yet: say so instead of guessing.
+ */
+async function resolveModelFile(ref: string): Promise<string> {
+  const st = await stat(ref).catch(() => undefined);
+  if (st?.isFile()) return ref;
+  if (st?.isDirectory())
+    throw Object.assign(new Error(`'${ref}' is a folder, not a GGUF file`), { code: 'INVALID_INPUT', exitCode: 2, hint: 'give the path of the .gguf file inside it' });
+  throw Object.assign(new Error(`no GGUF file at '${ref}'; serving a registered model or a cache entry by name is not wired yet`), {
+    code: 'NOT_FOUND',
+    exitCode: 3,
+    hint: 'give the path of a .gguf file',
+  });
+}
