@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerCache } from './commands/cache.js';
 import { registerDataset } from './commands/dataset.js';
+import { llmGroup, registerLlmServe } from './commands/llm-serve.js';
 import { registerGc, registerServe, registerTemplate, registerWorkspace } from './commands/misc.js';
 import { registerProject } from './commands/project.js';
 import { registerRun } from './commands/run.js';
@@ -26,5 +27,6 @@ export function buildProgram(): Command {
   registerWorkspace(program);
   registerGc(program);
   registerCache(program);
+  registerLlmServe(llmGroup(program));
   return program;
 }
