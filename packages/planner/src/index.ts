@@ -1,1 +1,1 @@
-export {};
+export * from './math/index.js';
