@@ -1,5 +1,6 @@
 import { MemoryHashCache, type HashCache, type HashPool } from '@workbench/core';
 import { readConfig, resolveStores, stateDir, type CacheConfig } from './config.js';
+import { readGgufMeta } from './gguf-meta.js';
 import { readModelMeta, type GgufReader } from './meta.js';
 import { scanAll, type ScanProgress } from './scan/scan.js';
 import { readMetaCache, readSummary, summarizeIndex, writeMetaCache, writeSummary, type CacheSummary } from './state.js';
@@ -39,7 +40,7 @@ export class ModelCache {
   async scan(onProgress?: (p: ScanProgress) => void): Promise<{ index: ScanIndex; summary: CacheSummary }> {
     const metaCache = await readMetaCache(this.stateDir);
     const metaBefore = metaCache.size;
-    const readGguf = this.opts.readGguf ?? null;
+    const readGguf = this.opts.readGguf === undefined ? readGgufMeta : this.opts.readGguf;
     const index = await scanAll(this.stores, {
       cache: this.hashCache,
       ...(this.opts.pool ? { pool: this.opts.pool } : {}),

@@ -161,3 +161,35 @@ test('cache.yaml adds folders and stores; a malformed one is a clear error', asy
   await writeFile(path.join(dir, 'ws', 'cache.yaml'), 'stores:\n  nosuch: /x\n');
   await expect(open(fx.env)).rejects.toThrow(/unknown store 'nosuch'/);
 });
+
+test('same model, other format: a GGUF in Ollama and safetensors in the HF cache are grouped from their headers, advisory only', async () => {
+  const { writeTinyModel } = await import('@workbench/gguf');
+  const fx = await writeStandardFixture(path.join(dir, 'home'));
+  const tiny = await writeTinyModel(path.join(dir, 'tiny.gguf'), { architecture: 'llama', weightType: 'q8_0' });
+  const params = tiny.tensorShapes.reduce((s, t) => s + t.dims.reduce((a, b) => a * b, 1), 0);
+  await writeOllamaModel(fx.ollama, 'tiny-llama:q8', { model: readFileSync(tiny.file) });
+  const { fakeSafetensors } = await import('./testing/fixtures.js');
+  await writeHfModel(fx.hf, 'acme/tiny-llama-hf', {
+    'model.safetensors': fakeSafetensors({ 'model.all': { dtype: 'BF16', shape: [1, params] } }),
+    'config.json': JSON.stringify({ model_type: 'llama' }),
+  });
+  const { summary } = await (await open(fx.env)).scan();
+  const ol = summary.models.find((m) => m.id === 'ollama:tiny-llama:q8')!;
+  expect(ol.meta.architecture).toBe('llama');
+  expect(ol.meta.quantization).toMatch(/Q8_0/);
+  const group = summary.sameModel.find((g) => g.models.some((m) => m.id === 'ollama:tiny-llama:q8'))!;
+  expect(group.models.map((m) => m.id).sort()).toEqual([expect.stringMatching(/^huggingface:acme\/tiny-llama-hf@/), 'ollama:tiny-llama:q8']);
+  // Advisory: nothing about them is reclaimable.
+  expect(summary.duplicates.some((d) => d.copies.some((c) => c.models.includes('ollama:tiny-llama:q8') && d.size > 100_000))).toBe(false);
+});
+
+test('a hostile safetensors header or GGUF is skipped with the model still listed', async () => {
+  const fx = await writeStandardFixture(path.join(dir, 'home'));
+  const huge = Buffer.alloc(16);
+  huge.writeBigUInt64LE(1n << 60n);
+  await writeHfModel(fx.hf, 'evil/model', { 'model.safetensors': Buffer.concat([huge, Buffer.alloc(2048)]), 'x.gguf': Buffer.from('GGUF\x03\x00\x00\x00' + 'z'.repeat(2000)) });
+  const { summary } = await (await open(fx.env)).scan();
+  const m = summary.models.find((x) => x.name === 'evil/model')!;
+  expect(m.meta).toEqual({});
+  expect(m.files).toBe(2);
+});
