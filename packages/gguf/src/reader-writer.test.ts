@@ -225,6 +225,17 @@ describe('write then read', () => {
     expect(await codeOf(writeGguf(file, { metadata: { x: { type: 'nope' as 'u8', value: 1 } }, tensors: [] }))).toBe('GGUF_UNKNOWN_TYPE');
     expect(await codeOf(writeGguf(file, { metadata: { x: { skipped: true, elementType: 'str', length: 3 } as never }, tensors: [] }))).toBe('GGUF_INVALID');
     expect(await codeOf(writeGguf(file, { metadata: {}, alignment: 24, tensors: [] }))).toBe('GGUF_INVALID');
+    expect(await codeOf(writeGguf(file, { metadata: { 'general.alignment': 64 }, alignment: 32, tensors: [] }))).toBe('GGUF_INVALID');
+    expect(await codeOf(writeGguf(path.join(dir, 'no', 'such', 'folder.gguf'), { metadata: {}, tensors: [] }))).toBe('GGUF_IO');
+  });
+
+  test('writing over an existing file replaces it whole', async () => {
+    const file = path.join(dir, 'replace.gguf');
+    await writeGguf(file, { metadata: { v: 1 }, tensors: [{ name: 'big', type: 'F32', dims: [4096], data: null }] });
+    await writeGguf(file, { metadata: { v: 2 }, tensors: [] });
+    const g = await readGguf(file);
+    expect(g.metadata).toEqual({ v: 2 });
+    expect(g.fileSize).toBe(g.dataOffset);
   });
 });
 

@@ -48,7 +48,11 @@ export interface GgufReadOptions {
    * merges out of the way; pass `Infinity` to decode everything.
    */
   skipArraysLongerThan?: number;
-  /** The header (metadata + tensor infos) may not be larger than this. Default 512 MiB. */
+  /**
+   * The header (metadata + tensor infos) may not be larger than this. Default 128 MiB: real
+   * headers, 256k-entry vocabularies and merges included, are tens of MB at most. This also
+   * bounds memory: a fully decoded array costs at most ~16 bytes of JS memory per header byte.
+   */
   maxHeaderBytes?: number;
   /** Default 1,000,000. */
   maxTensors?: number;
@@ -69,6 +73,7 @@ const MAGIC = 0x46554747; // 'GGUF' read as a little-endian u32
 const DEFAULT_ALIGNMENT = 32;
 const GGML_MAX_DIMS = 4;
 const FIRST_CHUNK = 1 << 20;
+const DEFAULT_MAX_HEADER = 128 * 1024 * 1024;
 
 /** Thrown inside the parser when the bytes in hand end but the file goes on. */
 class NeedMore {
@@ -87,7 +92,7 @@ interface Limits {
 function limitsOf(opts: GgufReadOptions): Limits {
   return {
     skipLonger: opts.skipArraysLongerThan ?? 1024,
-    maxHeaderBytes: opts.maxHeaderBytes ?? 512 * 1024 * 1024,
+    maxHeaderBytes: opts.maxHeaderBytes ?? DEFAULT_MAX_HEADER,
     maxTensors: opts.maxTensors ?? 1_000_000,
     maxEntries: opts.maxMetadataEntries ?? 1_000_000,
     maxString: opts.maxStringBytes ?? 64 * 1024 * 1024,
@@ -443,7 +448,7 @@ export function parseGguf(bytes: Uint8Array, opts: GgufParseOptions = {}): GgufH
  * `maxHeaderBytes`). Every problem with the file is a GgufError with a stable code.
  */
 export async function readGguf(file: string, opts: GgufReadOptions = {}): Promise<GgufFile> {
-  const maxHeader = opts.maxHeaderBytes ?? 512 * 1024 * 1024;
+  const maxHeader = opts.maxHeaderBytes ?? DEFAULT_MAX_HEADER;
   let fh;
   try {
     fh = await open(file, 'r');
