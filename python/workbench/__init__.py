@@ -17,6 +17,8 @@ Standard library only; Python >= 3.9.
 
 import hashlib
 import os
+import platform
+import sys
 import time
 
 from . import _format, _transport
@@ -28,6 +30,7 @@ __all__ = [
     "log_param",
     "log_params",
     "set_tag",
+    "log_environment",
     "log_metric",
     "log_metrics",
     "progress",
@@ -168,6 +171,52 @@ def set_tag(key, value):
             "values" % (key, _format.MAX_TAG_CHARS, len(value))
         )
     _send({"type": "tag", "key": key, "value": value}, "tag %r" % key)
+
+
+# Distribution names of the modules a training script commonly imports (module -> package).
+_KNOWN_PACKAGES = {
+    "numpy": "numpy",
+    "torch": "torch",
+    "sklearn": "scikit-learn",
+    "onnx": "onnx",
+    "skl2onnx": "skl2onnx",
+    "pandas": "pandas",
+    "scipy": "scipy",
+    "xgboost": "xgboost",
+    "lightgbm": "lightgbm",
+    "tensorflow": "tensorflow",
+}
+
+
+def _package_version(name):
+    try:
+        from importlib import metadata
+
+        return metadata.version(name)
+    except Exception:  # not installed as a distribution (e.g. some Debian packages)
+        pass
+    for module, dist in _KNOWN_PACKAGES.items():
+        if dist == name:
+            mod = sys.modules.get(module)
+            if mod is not None:
+                return str(getattr(mod, "__version__", "")) or None
+    return None
+
+
+def log_environment(packages=None):
+    """Record the Python version and package versions as tags (``env.python``,
+    ``env.pkg.<name>``), which the model registry copies into a model's lineage.
+
+    ``packages``: distribution names to report; by default the well-known ML packages
+    this process has imported (numpy, torch, scikit-learn, onnx, pandas, ...).
+    """
+    set_tag("env.python", platform.python_version())
+    if packages is None:
+        packages = [dist for module, dist in _KNOWN_PACKAGES.items() if module in sys.modules]
+    for name in packages:
+        version = _package_version(name)
+        if version:
+            set_tag("env.pkg." + name, version)
 
 
 def progress(current, total=None):

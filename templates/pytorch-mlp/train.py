@@ -7,7 +7,8 @@ Run by the Workbench supervisor (see docs/run-protocol.md): params come from WB_
 * params: the resolved settings and the data's shape;
 * per epoch (step = epoch, from 1): train_loss, val_loss, and val_accuracy
   (classification) or val_rmse (regression, in the target's units);
-* artifacts: model.onnx (kind "model"), model.pt (the state dict, kind "model") and
+* artifacts: model.onnx (kind "model"), model.schema.json (its input signature: column
+  names, dtype, shape, class labels), model.pt (the state dict, kind "model") and
   preprocessing.json (the input layout and class labels, kind "file").
 
 The exported network takes one float32 input ``features`` of shape [batch, n_inputs]:
@@ -258,6 +259,7 @@ def main():
         y_std = float(y[train_rows].std()) or 1.0
     n_outputs = len(classes) if task == "classification" else 1
 
+    wb.log_environment(["torch", "numpy"])
     wb.log_params(
         {
             "target": target,
@@ -341,7 +343,27 @@ def main():
             f,
             indent=2,
         )
+    # The input signature the registry records: served requests are checked against it.
+    schema_path = os.path.join(out_dir, "model.schema.json")
+    with open(schema_path, "w", encoding="utf-8") as f:
+        json.dump(
+            {
+                "inputs": [{"name": "features", "dtype": "float32", "shape": [None, X.shape[1]], "columns": layout}],
+                "outputs": [{"name": output_name, "dtype": "float32", "shape": [None, n_outputs] if task == "classification" else [None]}],
+                "labels": classes,
+                "task": task,
+            }
+            if classes
+            else {
+                "inputs": [{"name": "features", "dtype": "float32", "shape": [None, X.shape[1]], "columns": layout}],
+                "outputs": [{"name": output_name, "dtype": "float32", "shape": [None]}],
+                "task": task,
+            },
+            f,
+            indent=2,
+        )
     wb.log_artifact(onnx_path, name="model.onnx", kind="model")
+    wb.log_artifact(schema_path, name="model.schema.json", kind="file")
     wb.log_artifact(pt_path, name="model.pt", kind="model")
     wb.log_artifact(prep_path, name="preprocessing.json", kind="file")
     wb.log("done: %s" % ", ".join("%s=%.4f" % kv for kv in metrics.items()))

@@ -236,6 +236,7 @@ def main():
     else:
         test_size = None
 
+    wb.log_environment(["scikit-learn", "numpy"])
     wb.log_params(
         {
             "target": target,
@@ -307,10 +308,58 @@ def main():
     with open(out_path, "wb") as f:
         pickle.dump(bundle, f, protocol=pickle.HIGHEST_PROTOCOL)
     wb.log_artifact(out_path, name="model.pkl", kind="model")
+    export_onnx(final, feature_names, numeric_idx, categorical_idx, label_encoder, task)
     wb.log(
         "done: %s"
         % ", ".join("%s=%.4f" % (k, v) for k, v in summary.items() if not k.endswith("_std"))
     )
+
+
+def export_onnx(final, feature_names, numeric_idx, categorical_idx, label_encoder, task):
+    """Also save model.onnx (+ model.schema.json, its input signature) where skl2onnx is
+    installed and every feature is numeric; model.pkl stays the reference model."""
+    try:
+        from skl2onnx import convert_sklearn
+        from skl2onnx.common.data_types import FloatTensorType
+    except ImportError:
+        wb.log("model.onnx not written: skl2onnx is not installed (model.pkl is the model)", "WARN")
+        return
+    if categorical_idx:
+        wb.log("model.onnx not written: the ONNX export covers numeric features only", "WARN")
+        return
+    n = len(feature_names)
+    try:
+        onx = convert_sklearn(
+            final,
+            initial_types=[("features", FloatTensorType([None, n]))],
+            options={id(final.steps[-1][1]): {"zipmap": False}} if task == "classification" else None,
+        )
+    except Exception as exc:  # a converter gap must not fail a finished training run
+        wb.log("model.onnx not written: skl2onnx could not convert the pipeline (%s)" % exc, "WARN")
+        return
+    out_dir = wb.output_dir()
+    onnx_path = os.path.join(out_dir, "model.onnx")
+    with open(onnx_path, "wb") as f:
+        f.write(onx.SerializeToString())
+    outputs = [{"name": o.name, "dtype": "int64" if o.name == "label" else "float32", "shape": [None] if o.name in ("label", "variable") else [None, None]} for o in onx.graph.output]
+    write_signature(out_dir, "features", feature_names, outputs, label_encoder, task)
+    wb.log_artifact(onnx_path, name="model.onnx", kind="model")
+
+
+def write_signature(out_dir, input_name, columns, outputs, label_encoder, task):
+    import json
+
+    signature = {
+        "inputs": [{"name": input_name, "dtype": "float32", "shape": [None, len(columns)], "columns": list(columns)}],
+        "outputs": outputs,
+        "task": task,
+    }
+    if label_encoder is not None:
+        signature["labels"] = [c.item() if hasattr(c, "item") else c for c in label_encoder.classes_]
+    path = os.path.join(out_dir, "model.schema.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(signature, f, indent=2)
+    wb.log_artifact(path, name="model.schema.json", kind="file")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 import type { Run } from '@workbench/api';
 import path from 'node:path';
 import { Datasets, Runs, UserError, invalid, readServerInfo, readSettings, type Workspace } from '@workbench/core';
+import { gitInfo } from './git-info.js';
 import { pythonClientDir } from './paths.js';
 import { Supervisor, type RunOutcome, type SuperviseOptions } from './supervisor.js';
 import { findPython, getTemplate, resolveTemplateParams } from './templates.js';
@@ -59,6 +60,9 @@ export async function prepareRun(ws: Workspace, input: StartRunInput): Promise<P
   }
   if (input.template && resolved.length === 0) throw invalid(`template ${input.template} needs a dataset`, 'add --dataset NAME (import one with wb dataset import FILE --project P)');
 
+  // The code version goes into the run's tags (and from there into a registered model's lineage).
+  const git = await gitInfo(templateDir ?? input.cwd ?? process.cwd());
+  const gitTags = git ? { 'git.commit': git.commit, 'git.dirty': String(git.dirty) } : {};
   const runs = new Runs(ws);
   const run = await runs.create({
     project: input.project,
@@ -68,7 +72,7 @@ export async function prepareRun(ws: Workspace, input: StartRunInput): Promise<P
     template: input.template ?? null,
     cwd: input.cwd ?? null,
     params,
-    tags: input.tags ?? {},
+    tags: { ...gitTags, ...(input.tags ?? {}) },
     datasets: resolved.map((r) => ({ datasetId: r.dataset.id, alias: r.dataset.name })),
   });
   return supervise(ws, run, { ...input, command, params, datasets: resolved.map((r) => ({ name: r.dataset.name, path: r.path })), templateDir });

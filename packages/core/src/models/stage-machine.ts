@@ -29,7 +29,7 @@ export function assertStageChange(label: string, from: ModelStage, to: ModelStag
   if (from === to) throw new UserError('CONFLICT', `${label} is already in ${to}`);
   if (!canChangeStage(from, to)) {
     throw new UserError('CONFLICT', `${label} is ${from} and cannot move to ${to}`, {
-      hint: from === 'archived' ? `restore it first: wb model promote ... --to staging (an archived version goes to draft or staging before production)` : `from ${from} it can go to: ${stageTransitions[from].join(', ')}`,
+      hint: from === 'archived' ? `restore it first: wb model promote ${label.replace('@', ' ')} --to staging (an archived version goes to draft or staging before production)` : `from ${from} it can go to: ${stageTransitions[from].join(', ')}`,
     });
   }
 }
