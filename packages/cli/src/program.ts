@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerCache } from './commands/cache.js';
 import { registerDataset } from './commands/dataset.js';
+import { registerLlm } from './commands/llm.js';
 import { registerExport } from './commands/export.js';
 import { registerModel } from './commands/model.js';
 import { registerServeModel } from './commands/serve-model.js';
@@ -34,5 +35,6 @@ export function buildProgram(): Command {
   registerServeModel(program);
   registerCache(program);
   registerLlmServe(llmGroup(program));
+  registerLlm(program);
   return program;
 }

@@ -4,7 +4,7 @@ export type { ChatMessageIn, GenerateRequest, GenerateResult, GenerationTimings,
 export { createLlmServer, type LlmServerOptions } from './serve/server.js';
 // Runtimes: discovery, probing and honest generation timings.
 export * from './runtimes/types.js';
-export { defaultEndpoints, mergeEndpoints, normalizeUrl, ollamaHost, guessKind, OLLAMA_DEFAULT } from './runtimes/endpoints.js';
+export { defaultEndpoints, mergeEndpoints, normalizeUrl, ollamaHost, guessKind, OLLAMA_DEFAULT, WORKBENCH_DEFAULT } from './runtimes/endpoints.js';
 export { probeEndpoint, engineCounters, type ProbeOptions } from './runtimes/probe.js';
 export { generate as generateOnEndpoint, GenerationError, type GenerateRequest as EndpointGenerateRequest, type GenerationResult } from './runtimes/generate.js';
 export { ollamaRates, llamaCppRates, streamedDecodeRate, type RateFigure, type TimingSource } from './runtimes/timings.js';
@@ -22,3 +22,5 @@ export { standardPrompts, loadPromptFile, PromptFileError, type BenchPrompt } fr
 export { summarize, type Summary } from './bench/stats.js';
 export { runBench, aggregate, MAX_CONCURRENCY, type BenchOptions, type BenchResult, type BenchSample, type LevelAggregate, type MemoryReading } from './bench/runner.js';
 export { BenchRecorder, readBench, benchToCsv, levelFigures, BENCH_KIND, DEFAULT_BENCH_PROJECT, type BenchExport, type BenchRunParams } from './bench/store.js';
+// Conformance of Ollama- and OpenAI-compatible servers (wb llm conform).
+export { runConformance, type CheckResult, type CheckStatus, type ConformOptions, type ConformReport } from './conform/suite.js';

@@ -1,6 +1,8 @@
 import type { EndpointConfig, EndpointKind } from './types.js';
 
 export const OLLAMA_DEFAULT = 'http://127.0.0.1:11434';
+/** `wb llm serve`'s default address. */
+export const WORKBENCH_DEFAULT = 'http://127.0.0.1:11435';
 
 /** A base URL from what a user typed: scheme optional, 0.0.0.0 (a bind address) means this machine. */
 export function normalizeUrl(raw: string, defaultPort: number): string {
@@ -41,6 +43,7 @@ export function defaultEndpoints(env: NodeJS.ProcessEnv = process.env): Endpoint
   const o = ollamaHost(env);
   return [
     { name: 'ollama', kind: 'ollama', url: o.url, origin: o.origin },
+    { name: 'workbench', kind: 'workbench', url: WORKBENCH_DEFAULT, origin: 'default' },
     { name: 'llama.cpp', kind: 'openai', url: 'http://127.0.0.1:8080', origin: 'default' },
     { name: 'lm-studio', kind: 'openai', url: 'http://127.0.0.1:1234', origin: 'default' },
     { name: 'vllm', kind: 'openai', url: 'http://127.0.0.1:8000', origin: 'default' },

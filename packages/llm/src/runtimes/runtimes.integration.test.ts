@@ -48,7 +48,7 @@ describe('endpoint addresses', () => {
   test('workspace endpoints replace defaults at the same URL', () => {
     const d = defaultEndpoints({});
     const merged = mergeEndpoints(d, [{ name: 'mine', kind: 'ollama', url: 'http://127.0.0.1:11434', origin: 'workspace' }]);
-    expect(merged.map((e) => e.name)).toEqual(['mine', 'llama.cpp', 'lm-studio', 'vllm']);
+    expect(merged.map((e) => e.name)).toEqual(['mine', 'workbench', 'llama.cpp', 'lm-studio', 'vllm']);
   });
 });
 
