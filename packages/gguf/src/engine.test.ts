@@ -49,6 +49,26 @@ const cases: [string, TinyModelOptions][] = [
   ['gemma2 q8_0', { architecture: 'gemma2', weightType: 'q8_0', nHeadKv: 1 }],
 ];
 
+test('the type table agrees with the ggml compiled into the engine, id by id', () => {
+  // ggml_blck_size / ggml_type_size through node-llama-cpp's native addon (an internal handle:
+  // this is the one place the compiled sizes can be asked for).
+  const bindings = (llama as unknown as { _bindings: { getBlockSizeForGgmlType(id: number): number | undefined; getTypeSizeForGgmlType(id: number): number | undefined } })._bindings;
+  let compared = 0;
+  for (let id = 0; id < 64; id++) {
+    const blockSize = bindings.getBlockSizeForGgmlType(id);
+    const bytesPerBlock = bindings.getTypeSizeForGgmlType(id);
+    const ours = GGML_TYPES[id];
+    if (!blockSize) {
+      expect(ours, `id ${id} is not in the engine's ggml`).toBeUndefined();
+      continue;
+    }
+    expect(ours, `ggml type ${id} is missing from GGML_TYPES`).toBeDefined();
+    expect({ id, blockSize: ours!.blockSize, bytesPerBlock: ours!.bytesPerBlock }).toEqual({ id, blockSize, bytesPerBlock });
+    compared++;
+  }
+  expect(compared).toBe(Object.keys(GGML_TYPES).length);
+});
+
 describe('llama.cpp loads and runs tiny models', () => {
   test.each(cases)('%s', async (label, opts) => {
     const file = path.join(dir, `${label.replace(/\W+/g, '-')}.gguf`);
@@ -71,7 +91,10 @@ describe('llama.cpp loads and runs tiny models', () => {
     const model = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
     try {
       expect(model.fileInfo.metadata.general.architecture).toBe(opts.architecture ?? 'llama');
-      expect(model.fileInfo.tensorInfo?.length).toBe(g.tensors.length);
+      // node-llama-cpp parses the file with its own reader: the tensor infos must agree.
+      expect(model.fileInfo.tensorInfo?.map((t) => ({ name: t.name, type: t.ggmlType as number, dims: t.dimensions.map(Number), offset: Number(t.offset) }))).toEqual(
+        g.tensors.map((t) => ({ name: t.name, type: t.type, dims: t.dims, offset: t.offset })),
+      );
 
       const text = 'hello world, the tiny model 🙂';
       const tokens = model.tokenize(text);

@@ -55,6 +55,8 @@ const rows: [number, string, number, number, boolean][] = [
   // 36–38 were the IQ4_NL repacks, removed from the file format.
   [39, 'MXFP4', 32, 1 + 16, true],
   [40, 'NVFP4', 64, 4 + 32, true],
+  [41, 'Q1_0', 128, 2 + 16, true],
+  [42, 'Q2_0', 64, 2 + 16, true],
 ];
 
 /** Names of every ggml type this package knows. */
@@ -62,7 +64,7 @@ export type GgmlTypeName =
   | 'F32' | 'F16' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q8_0' | 'Q8_1'
   | 'Q2_K' | 'Q3_K' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q8_K'
   | 'IQ2_XXS' | 'IQ2_XS' | 'IQ3_XXS' | 'IQ1_S' | 'IQ4_NL' | 'IQ3_S' | 'IQ2_S' | 'IQ4_XS'
-  | 'I8' | 'I16' | 'I32' | 'I64' | 'F64' | 'IQ1_M' | 'BF16' | 'TQ1_0' | 'TQ2_0' | 'MXFP4' | 'NVFP4';
+  | 'I8' | 'I16' | 'I32' | 'I64' | 'F64' | 'IQ1_M' | 'BF16' | 'TQ1_0' | 'TQ2_0' | 'MXFP4' | 'NVFP4' | 'Q1_0' | 'Q2_0';
 
 /** A ggml type id (`enum ggml_type`). */
 export type GgmlType = number;
@@ -71,8 +73,9 @@ export type GgmlType = number;
 export type GgmlTypeRef = GgmlType | GgmlTypeName | Lowercase<GgmlTypeName>;
 
 /**
- * Every known ggml type, by numeric id. Ids missing below 40 were removed from ggml; ids above
- * 40 (newer than this table) are unknown and a file using them is GGUF_UNKNOWN_TYPE.
+ * Every known ggml type, by numeric id. Ids missing below 42 were removed from ggml; ids above
+ * 42 (newer than this table) are unknown and a file using them is GGUF_UNKNOWN_TYPE. The
+ * engine test checks every entry against the ggml compiled into node-llama-cpp.
  */
 export const GGML_TYPES: Readonly<Record<number, GgmlTypeInfo>> = Object.freeze(
   Object.fromEntries(rows.map(([id, name, blockSize, bytesPerBlock, quantized]) => [id, Object.freeze({ id, name, blockSize, bytesPerBlock, quantized })])),
@@ -166,6 +169,8 @@ export const LLAMA_FILE_TYPES: Readonly<Record<number, string>> = Object.freeze(
   37: 'MOSTLY_TQ2_0',
   38: 'MOSTLY_MXFP4_MOE',
   39: 'MOSTLY_NVFP4',
+  40: 'MOSTLY_Q1_0',
+  41: 'MOSTLY_Q2_0',
   1024: 'GUESSED',
 });
 

@@ -38,7 +38,7 @@ export {
   type GgufReadOptions,
   type GgufTensorInfo,
 } from './reader.js';
-export { archKey, archNumber, architecture, metaNumber, metaString } from './meta.js';
+export { archKey, archNumber, architecture, metaNumber, metaString, metadataToJson, type GgufJsonValue } from './meta.js';
 export {
   writeGguf,
   type GgufInputValue,

@@ -39,3 +39,22 @@ export function archKey(meta: Meta, key: string): GgufValue | undefined {
 export function archNumber(meta: Meta, key: string): number | undefined {
   return metaNumber(meta, `${architecture(meta)}.${key}`);
 }
+
+/** A JSON value: what `metadataToJson` produces. */
+export type GgufJsonValue = number | string | boolean | GgufJsonValue[] | { skipped: true; elementType: string; length: number };
+
+/**
+ * Metadata made safe for `JSON.stringify` (for an API response or `--json`): 64-bit integers
+ * beyond 2^53 become decimal strings, non-finite floats become 'NaN' / 'Infinity' / '-Infinity'.
+ */
+export function metadataToJson(meta: Meta): Record<string, GgufJsonValue> {
+  const conv = (v: GgufValue): GgufJsonValue => {
+    if (typeof v === 'bigint') return v.toString();
+    if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+    if (Array.isArray(v)) return v.map(conv);
+    return v as GgufJsonValue;
+  };
+  const out: Record<string, GgufJsonValue> = {};
+  for (const [k, v] of Object.entries(meta)) out[k] = conv(v);
+  return out;
+}

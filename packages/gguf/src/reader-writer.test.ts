@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GgufError } from './errors.js';
 import { GgmlTypeId, tensorBytes } from './ggml-types.js';
-import { archKey, archNumber, architecture, metaNumber, metaString } from './meta.js';
+import { archKey, archNumber, architecture, metaNumber, metaString, metadataToJson } from './meta.js';
 import { parseGguf, readGguf } from './reader.js';
 import { RawGguf } from './testing/raw.js';
 import { writeGguf } from './writer.js';
@@ -93,6 +93,10 @@ describe('write then read', () => {
     expect(await codeOf(() => metaNumber(g.metadata, 'str'))).toBe('GGUF_INVALID');
     expect(await codeOf(() => metaNumber(g.metadata, 'u64'))).toBe('GGUF_LIMIT');
     expect(await codeOf(() => metaString(g.metadata, 'u8'))).toBe('GGUF_INVALID');
+    const json = JSON.parse(JSON.stringify(metadataToJson(g.metadata))) as Record<string, unknown>;
+    expect(json.u64).toBe('18446744073709551615');
+    expect(json.u64s).toEqual([1, '9223372036854775808']);
+    expect(json.str).toBe('héllo ▁wörld');
   });
 
   test('tensor infos, offsets and padding: the file is dataOffset + padded tensor bytes', async () => {
