@@ -122,6 +122,48 @@ describe('llama.cpp loads and runs tiny models', () => {
     }
   }, 120_000);
 
+  test('quantized weights mean the same model to llama.cpp: next-token logits match the f32 model', async () => {
+    // Same seed, so the same float weights before encoding. A wrong block layout (nibble order,
+    // scale placement) would leave the logits uncorrelated, as a different seed does.
+    const logitsOf = async (weightType: TinyModelOptions['weightType'], seed = 5): Promise<number[]> => {
+      const file = path.join(dir, `logits-${weightType}-${seed}.gguf`);
+      await writeTinyModel(file, { weightType, seed, nVocab: 400 });
+      const model = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
+      const context = await model.createContext({ contextSize: 128, threads });
+      try {
+        const tokens = model.tokenize('the model writes a file', true);
+        const last = tokens.length - 1;
+        const out = await context.getSequence().controlledEvaluate(tokens.map((t, i) => (i === last ? [t, { generateNext: { logits: true } }] : t)));
+        const logits = out[last]?.next?.logits;
+        expect(logits).toBeDefined();
+        return Array.from({ length: 400 }, (_, i) => logits!.get(i as never) ?? NaN);
+      } finally {
+        await context.dispose();
+        await model.dispose();
+      }
+    };
+    const correlation = (a: number[], b: number[]): number => {
+      const mean = (x: number[]): number => x.reduce((s, v) => s + v, 0) / x.length;
+      const ma = mean(a);
+      const mb = mean(b);
+      let ab = 0;
+      let aa = 0;
+      let bb = 0;
+      for (let i = 0; i < a.length; i++) {
+        ab += (a[i]! - ma) * (b[i]! - mb);
+        aa += (a[i]! - ma) ** 2;
+        bb += (b[i]! - mb) ** 2;
+      }
+      return ab / Math.sqrt(aa * bb);
+    };
+    const f32 = await logitsOf('f32');
+    expect(correlation(f32, await logitsOf('f16'))).toBeGreaterThan(0.999);
+    expect(correlation(f32, await logitsOf('bf16'))).toBeGreaterThan(0.99);
+    expect(correlation(f32, await logitsOf('q8_0'))).toBeGreaterThan(0.99);
+    expect(correlation(f32, await logitsOf('q4_0'))).toBeGreaterThan(0.9);
+    expect(Math.abs(correlation(f32, await logitsOf('f32', 6)))).toBeLessThan(0.5);
+  }, 120_000);
+
   test('the chat template is found, so chat APIs work', async () => {
     const file = path.join(dir, 'chat.gguf');
     await writeTinyModel(file, { weightType: 'q8_0', nVocab: 300 });
