@@ -107,15 +107,18 @@ export function computeStats(index: ScanIndex, groups: DuplicateGroup[] = findDu
 
 /** Models whose files share an inode with another scanned path (hard links), or are links we made. */
 export function linkedModels(models: Model[]): Set<string> {
-  const holders = new Map<string, Set<string>>();
-  for (const m of models) for (const f of m.files) {
-    const k = `${f.dev}:${f.ino}`;
-    let s = holders.get(k);
-    if (!s) holders.set(k, (s = new Set()));
-    s.add(f.blobPath);
-  }
+  // One blob path per inode, and the inodes reached under two or more blob paths.
+  const first = new Map<string, string>();
+  const shared = new Set<string>();
+  for (const m of models)
+    for (const f of m.files) {
+      const k = f.dev + ':' + f.ino;
+      const p = first.get(k);
+      if (p === undefined) first.set(k, f.blobPath);
+      else if (p !== f.blobPath) shared.add(k);
+    }
   const out = new Set<string>();
-  for (const m of models) if (m.files.some((f) => (holders.get(`${f.dev}:${f.ino}`)?.size ?? 0) > 1 || f.path !== f.blobPath && m.source !== 'huggingface')) out.add(m.id);
+  for (const m of models) if (m.files.some((f) => shared.has(f.dev + ':' + f.ino) || (f.path !== f.blobPath && m.source !== 'huggingface'))) out.add(m.id);
   return out;
 }
 

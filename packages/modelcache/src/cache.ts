@@ -1,9 +1,10 @@
 import { MemoryHashCache, type HashCache, type HashPool } from '@workbench/core';
-import { readConfig, resolveStores, stateDir, type CacheConfig } from './config.js';
+import { readConfig, resolveStores, type CacheConfig } from './config.js';
+import { readSummary, stateDir } from './summary-file.js';
 import { readGgufMeta } from './gguf-meta.js';
 import { readModelMeta, type GgufReader } from './meta.js';
 import { scanAll, type ScanProgress } from './scan/scan.js';
-import { readMetaCache, readSummary, summarizeIndex, writeMetaCache, writeSummary, type CacheSummary } from './state.js';
+import { readMetaCache, summarizeIndex, writeMetaCache, writeSummary, type CacheSummary } from './state.js';
 import type { ScanIndex, Store } from './types.js';
 
 export interface ModelCacheOptions {

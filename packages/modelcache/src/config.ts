@@ -24,8 +24,6 @@ export interface CacheConfig {
 export const emptyConfig = (): CacheConfig => ({ stores: {}, folders: [], apps: [] });
 
 export const configPath = (workspaceDir: string): string => path.join(workspaceDir, 'cache.yaml');
-/** Derived state (scan index, journals, links) lives beside the workspace database. */
-export const stateDir = (workspaceDir: string): string => path.join(workspaceDir, 'modelcache');
 
 const MAX_CONFIG_BYTES = 1 << 20;
 

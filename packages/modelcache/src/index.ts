@@ -3,6 +3,7 @@ export * from './config.js';
 export * from './analysis.js';
 export * from './meta.js';
 export * from './state.js';
+export * from './summary-file.js';
 export * from './journal.js';
 export * from './dedup.js';
 export * from './cache.js';

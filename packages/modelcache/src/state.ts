@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, writeFile, open } from 'node:fs/promises';
 import path from 'node:path';
 import { fromSystemError } from '@workbench/core';
+import { summaryFile } from './summary-file.js';
 import { computeStats, findDuplicates, linkedModels, sameModelGroups, type CacheStats, type DuplicateGroup, type SameModelGroup } from './analysis.js';
 import type { MetaCache } from './meta.js';
 import type { Format, ModelMeta, ScanIndex, ScanProblem, Store, StoreKind } from './types.js';
@@ -78,7 +79,6 @@ export async function writeAtomic(file: string, data: string): Promise<void> {
   await rename(tmp, file);
 }
 
-export const summaryFile = (stateDir: string) => path.join(stateDir, 'summary.json');
 const metaFile = (stateDir: string) => path.join(stateDir, 'meta-cache.json');
 
 export async function writeSummary(stateDir: string, s: CacheSummary): Promise<void> {
@@ -86,16 +86,6 @@ export async function writeSummary(stateDir: string, s: CacheSummary): Promise<v
     await writeAtomic(summaryFile(stateDir), JSON.stringify(s));
   } catch (err) {
     throw fromSystemError(err, 'saving the model cache index');
-  }
-}
-
-/** null when no scan has run yet (or the file is unreadable: a rescan rewrites it). */
-export async function readSummary(stateDir: string): Promise<CacheSummary | null> {
-  try {
-    const s = JSON.parse(await readFile(summaryFile(stateDir), 'utf8')) as CacheSummary;
-    return s && s.version === 1 && Array.isArray(s.models) ? s : null;
-  } catch {
-    return null;
   }
 }
 

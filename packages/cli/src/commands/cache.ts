@@ -6,9 +6,10 @@ import { ago, bytes, printJson, table } from '../output.js';
 
 const KINDS = ['huggingface', 'ollama', 'lmstudio', 'llamacpp', 'node-llama-cpp', 'folder'];
 
+/** core's resolveWorkspaceDir rule, without loading core: `status` must not pay for SQLite. */
 async function workspaceDir(cmd: Command): Promise<string> {
-  const { resolveWorkspaceDir } = await import('@workbench/core');
-  return resolveWorkspaceDir(cmd.optsWithGlobals<GlobalOptions>().workspace);
+  const [os, path] = await Promise.all([import('node:os'), import('node:path')]);
+  return path.resolve(cmd.optsWithGlobals<GlobalOptions>().workspace ?? process.env.WB_HOME ?? path.join(os.homedir(), '.workbench'));
 }
 
 /** A model cache whose hash cache is the workspace's (shared with dataset imports). */
@@ -60,7 +61,7 @@ export function registerCache(program: Command): void {
     .option('-s, --source <store>', `only this store (${KINDS.join(', ')})`)
     .option('--json', 'print JSON')
     .action(async (opts: { source?: string; json?: boolean }, cmd: Command) => {
-      const { readSummary, stateDir } = await import('@workbench/modelcache');
+      const { readSummary, stateDir } = await import('@workbench/modelcache/summary');
       const dir = await workspaceDir(cmd);
       let s = await readSummary(stateDir(dir));
       if (!s) s = await withWorkspace(cmd, async (ws) => (await scanWithBar(await openCache(ws))).summary);
@@ -115,7 +116,7 @@ export function registerCache(program: Command): void {
     .description('total, reclaimable, saved so far, duplicates and the largest models (from the last scan)')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const { readSummary, stateDir } = await import('@workbench/modelcache');
+      const { readSummary, stateDir } = await import('@workbench/modelcache/summary');
       let s = await readSummary(stateDir(await workspaceDir(cmd)));
       if (!s) s = await withWorkspace(cmd, async (ws) => (await scanWithBar(await openCache(ws))).summary);
       if (opts.json) return printJson({ scannedAt: s.scannedAt, ...s.stats, duplicates: s.duplicates, sameModel: s.sameModel });

@@ -22,7 +22,7 @@ export function appUsage(apps: AppEntry[], problems: ScanProblem[]): Map<string,
     } else if (st.isFile()) {
       fp.inodes.add(`${st.dev}:${st.ino}`);
     } else {
-      for (const rel of walkFiles(app.path, () => {}, 6).slice(0, 100_000)) {
+      for (const { rel } of walkFiles(app.path, () => {}, 6).slice(0, 100_000)) {
         const abs = path.join(app.path, rel);
         const fst = statOrNull(abs);
         if (!fst) continue;

@@ -1,13 +1,13 @@
 import path from 'node:path';
 import type { Model, ModelFile, ScanProblem, Store } from '../types.js';
-import { formatOf, linkTarget, listDir, modelFile, statOrNull, walkFiles } from './fs-info.js';
+import { formatOf, linkTarget, listDir, modelFile, statOrNull, walkFiles, type WalkEntry } from './fs-info.js';
 import { summarize } from './summarize.js';
 
 const MODEL_EXTENSIONS = new Set(['.gguf', '.safetensors', '.bin', '.onnx', '.pt', '.pth', '.ckpt', '.mlmodel', '.tflite', '.h5', '.npz']);
 const isModelFile = (p: string): boolean => MODEL_EXTENSIONS.has(path.extname(p).toLowerCase());
 
-function fileAt(rel: string, abs: string, model: string, problems: ScanProblem[]): ModelFile | null {
-  const target = linkTarget(abs);
+function fileAt(rel: string, abs: string, link: boolean, model: string, problems: ScanProblem[]): ModelFile | null {
+  const target = link ? linkTarget(abs) : null;
   const st = statOrNull(abs);
   if (!st) {
     problems.push({ kind: 'dangling-link', path: abs, model, message: `${abs} points at ${target ?? '?'}, which does not exist` });
@@ -27,7 +27,7 @@ export function scanLmStudio(store: Store, problems: ScanProblem[]): Model[] {
       const dir = path.join(store.root, pub.name, repo.name);
       const name = `${pub.name}/${repo.name}`;
       const files = walkFiles(dir, (p, e) => problems.push({ kind: 'unreadable', path: p, model: name, message: e.message }))
-        .map((rel) => fileAt(rel, path.join(dir, rel), name, problems))
+        .map((e) => fileAt(e.rel, path.join(dir, e.rel), e.link, name, problems))
         .filter((f): f is ModelFile => f !== null);
       if (files.length === 0) continue;
       models.push(summarize({ id: `lmstudio:${name}`, source: 'lmstudio', storeRoot: store.root, name, revision: null, location: dir, files }));
@@ -44,25 +44,25 @@ export function scanLmStudio(store: Store, problems: ScanProblem[]): Model[] {
 export function scanFlat(store: Store, problems: ScanProblem[]): Model[] {
   const models: Model[] = [];
   const rels = walkFiles(store.root, (p, e) => problems.push({ kind: 'unreadable', path: p, message: e.message }), store.kind === 'folder' ? 8 : 2);
-  const byDir = new Map<string, string[]>();
-  for (const rel of rels) {
-    const d = path.dirname(rel);
+  const byDir = new Map<string, WalkEntry[]>();
+  for (const e of rels) {
+    const d = path.dirname(e.rel);
     let list = byDir.get(d);
     if (!list) byDir.set(d, (list = []));
-    list.push(rel);
+    list.push(e);
   }
   for (const [dir, list] of byDir) {
-    const grouped = store.kind === 'folder' && list.some((r) => path.basename(r) === 'config.json' || r.endsWith('.safetensors'));
+    const grouped = store.kind === 'folder' && list.some((e) => path.basename(e.rel) === 'config.json' || e.rel.endsWith('.safetensors'));
     if (grouped) {
       const name = dir === '.' ? path.basename(store.root) : dir.split(path.sep).join('/');
-      const files = list.map((rel) => fileAt(path.basename(rel), path.join(store.root, rel), name, problems)).filter((f): f is ModelFile => f !== null);
+      const files = list.map((e) => fileAt(path.basename(e.rel), path.join(store.root, e.rel), e.link, name, problems)).filter((f): f is ModelFile => f !== null);
       if (files.length > 0) models.push(summarize({ id: `${store.kind}:${path.join(store.root, dir)}`, source: store.kind, storeRoot: store.root, name, revision: null, location: path.join(store.root, dir), files }));
       continue;
     }
-    for (const rel of list) {
+    for (const { rel, link } of list) {
       if (!isModelFile(rel)) continue;
       const name = rel.split(path.sep).join('/');
-      const f = fileAt(path.basename(rel), path.join(store.root, rel), name, problems);
+      const f = fileAt(path.basename(rel), path.join(store.root, rel), link, name, problems);
       if (f) models.push(summarize({ id: `${store.kind}:${path.join(store.root, rel)}`, source: store.kind, storeRoot: store.root, name, revision: null, location: path.join(store.root, rel), files: [f] }));
     }
   }

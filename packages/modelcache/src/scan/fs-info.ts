@@ -67,18 +67,23 @@ export function linkTarget(p: string): string | null {
   }
 }
 
-/** Paths of regular files (and links to them) under `dir`, relative, bounded in depth. */
-export function walkFiles(dir: string, onError: (p: string, err: NodeJS.ErrnoException) => void, maxDepth = 8): string[] {
-  const out: string[] = [];
+export interface WalkEntry {
+  rel: string;
+  /** A symbolic link (its target is resolved only for these: readlink on a plain file costs an exception). */
+  link: boolean;
+}
+
+/** Regular files and links under `dir`, relative, bounded in depth. */
+export function walkFiles(dir: string, onError: (p: string, err: NodeJS.ErrnoException) => void, maxDepth = 8): WalkEntry[] {
+  const out: WalkEntry[] = [];
   const visit = (rel: string, depth: number) => {
     const abs = rel ? path.join(dir, rel) : dir;
     for (const e of listDir(abs, (err) => onError(abs, err))) {
       const r = rel ? path.join(rel, e.name) : e.name;
       if (e.isDirectory()) {
         if (depth < maxDepth) visit(r, depth + 1);
-      } else if (e.isFile() || e.isSymbolicLink()) {
-        out.push(r);
-      }
+      } else if (e.isFile()) out.push({ rel: r, link: false });
+      else if (e.isSymbolicLink()) out.push({ rel: r, link: true });
     }
   };
   visit('', 0);

@@ -25,9 +25,9 @@ export function scanHuggingFace(store: Store, problems: ScanProblem[]): Model[] 
       const snapDir = path.join(repoDir, 'snapshots', snap.name);
       const refNames = [...refs].filter(([, commit]) => commit === snap.name).map(([ref]) => ref);
       const files = [];
-      for (const rel of walkFiles(snapDir, (p, e) => problems.push({ kind: 'unreadable', path: p, model: name, message: e.message }))) {
+      for (const { rel, link } of walkFiles(snapDir, (p, e) => problems.push({ kind: 'unreadable', path: p, model: name, message: e.message }))) {
         const p = path.join(snapDir, rel);
-        const target = linkTarget(p);
+        const target = link ? linkTarget(p) : null;
         const blobPath = target ?? p;
         const st = statOrNull(blobPath);
         if (!st) {

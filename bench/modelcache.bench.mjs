@@ -1,0 +1,132 @@
+// The model cache on a generated machine of 100,000 files across the three store layouts
+// (Hugging Face hub cache, Ollama, LM Studio; large blobs are sparse files):
+//   - `wb cache status` warm, as a whole process (median of 9): budget < 200 ms;
+//   - `wb cache scan` with nothing changed (every file stat'ed, none read): budget < 2 s;
+//   - first-time hashing throughput of the scan against `sha256sum` on the same files
+//     (run with as many parallel processes as the scan has hashing threads): budget >= 90 %.
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, ftruncateSync, symlinkSync, utimesSync, lutimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { median, quick, report, root, round, tempHome } from './lib.mjs';
+
+const bin = path.join(root, 'packages/cli/dist/bundle/bin.js');
+const total = quick ? 10_000 : 100_000;
+const { dir, dispose } = await tempHome('wb-bench-mc-');
+const home = path.join(dir, 'home');
+const hf = path.join(home, '.cache', 'huggingface', 'hub');
+const ollama = path.join(home, '.ollama', 'models');
+const lmstudio = path.join(home, '.lmstudio', 'models');
+const env = { ...process.env, HOME: home, HF_HUB_CACHE: hf, OLLAMA_MODELS: ollama, XDG_CACHE_HOME: path.join(home, '.cache'), WB_HOME: path.join(dir, 'ws') };
+const past = new Date(Date.now() - 3600_000);
+const hex = (s) => createHash('sha256').update(s).digest('hex');
+const sparse = (p, size) => {
+  const fd = openSync(p, 'w');
+  ftruncateSync(fd, size);
+  closeSync(fd);
+};
+let files = 0;
+const hashedFiles = [];
+
+// 40 % Hugging Face snapshot entries (a blob and a relative symlink each), 30 % Ollama blobs and
+// manifests, 30 % LM Studio files (these carry no digest in their names: the scan hashes them).
+const hfRepos = Math.round((total * 0.4) / 50);
+for (let r = 0; r < hfRepos; r++) {
+  const repo = path.join(hf, `models--org${r % 50}--model-${r}`);
+  const commit = hex(`c${r}`).slice(0, 40);
+  const snap = path.join(repo, 'snapshots', commit);
+  mkdirSync(path.join(repo, 'blobs'), { recursive: true });
+  mkdirSync(path.join(repo, 'refs'), { recursive: true });
+  mkdirSync(snap, { recursive: true });
+  writeFileSync(path.join(repo, 'refs', 'main'), commit);
+  for (let f = 0; f < 50; f++) {
+    const digest = hex(`hf-${r}-${f}`);
+    const blob = path.join(repo, 'blobs', digest);
+    if (f === 0) sparse(blob, 512 << 20);
+    else writeFileSync(blob, `{"shard": ${f}}`);
+    symlinkSync(`../../blobs/${digest}`, path.join(snap, f === 0 ? 'model.safetensors' : `file-${f}.json`));
+    files++;
+  }
+}
+const olModels = Math.round((total * 0.3) / 6);
+mkdirSync(path.join(ollama, 'blobs'), { recursive: true });
+for (let m = 0; m < olModels; m++) {
+  const layers = [];
+  for (let l = 0; l < 5; l++) {
+    const digest = hex(`ol-${m}-${l}`);
+    const blob = path.join(ollama, 'blobs', `sha256-${digest}`);
+    const size = l === 0 ? 1 << 30 : 64;
+    if (l === 0) sparse(blob, size);
+    else writeFileSync(blob, 'x'.repeat(64));
+    layers.push({ mediaType: l === 0 ? 'application/vnd.ollama.image.model' : 'application/vnd.ollama.image.params', digest: `sha256:${digest}`, size });
+    files++;
+  }
+  const mdir = path.join(ollama, 'manifests', 'registry.ollama.ai', 'library', `model-${m}`);
+  mkdirSync(mdir, { recursive: true });
+  writeFileSync(path.join(mdir, 'latest'), JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: layers[1], layers: [layers[0], ...layers.slice(2)] }));
+  files++;
+}
+const lmRepos = Math.round((total - files) / 30);
+const chunk = Buffer.alloc(16 * 1024);
+for (let r = 0; r < lmRepos; r++) {
+  const d = path.join(lmstudio, `pub-${r % 40}`, `repo-${r}`);
+  mkdirSync(d, { recursive: true });
+  for (let f = 0; f < 30; f++) {
+    chunk.writeUInt32LE(r * 30 + f, 0);
+    const p = path.join(d, `part-${f}.gguf`);
+    writeFileSync(p, chunk);
+    hashedFiles.push(p);
+    files++;
+  }
+}
+// Files written seconds ago are not trusted to the hash cache; any real store is older.
+spawnSync('find', [home, '-exec', 'touch', '-h', '-d', past.toISOString(), '{}', '+']);
+void utimesSync;
+void lutimesSync;
+
+const wb = (...args) => {
+  const t = performance.now();
+  const r = spawnSync(process.execPath, [bin, 'cache', ...args], { env, encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`wb cache ${args.join(' ')}: ${r.stderr}`);
+  return { ms: performance.now() - t, out: r.stdout };
+};
+
+const first = wb('scan', '--json');
+const firstScan = JSON.parse(first.out);
+const rescans = [wb('scan', '--json'), wb('scan', '--json'), wb('scan', '--json')];
+const rescan = JSON.parse(rescans[2].out);
+if (rescan.filesHashed !== 0) throw new Error(`an unchanged rescan hashed ${rescan.filesHashed} files`);
+const rescanMs = median(rescans.map((r) => r.ms));
+wb('status');
+wb('status');
+const statusMs = median(Array.from({ length: 9 }, () => wb('status').ms));
+
+// Hashing: the first scan's extra time over an unchanged rescan is the hashing; sha256sum
+// hashes the same files with as many parallel processes as the scan has threads.
+const threads = Math.max(1, Math.min(4, os.availableParallelism()));
+const hashMs = Math.max(1, first.ms - rescanMs);
+const mbps = (bytes, ms) => bytes / (1 << 20) / (ms / 1000);
+const listFile = path.join(dir, 'files.txt');
+writeFileSync(listFile, hashedFiles.join('\0'));
+let t = performance.now();
+const s = spawnSync('sh', ['-c', `xargs -0 -P ${threads} -n ${Math.ceil(hashedFiles.length / threads)} sha256sum < '${listFile}' > /dev/null`]);
+const shaMs = performance.now() - t;
+if (s.status !== 0) throw new Error(`sha256sum failed: ${s.stderr}`);
+t = performance.now();
+spawnSync('sh', ['-c', `xargs -0 cat < '${listFile}' > /dev/null`]);
+if (!process.env.KEEP) await dispose(); else console.error(dir);
+report('modelcache', {
+  files,
+  models: firstScan.stats.models,
+  hashedFiles: firstScan.filesHashed,
+  hashedMiB: round(firstScan.bytesHashed / (1 << 20)),
+  firstScanMs: round(first.ms),
+  rescanUnchangedMs: round(rescanMs),
+  statusWarmMs: round(statusMs),
+  scanHashMiBps: round(mbps(firstScan.bytesHashed, hashMs)),
+  sha256sumMiBps: round(mbps(firstScan.bytesHashed, shaMs)),
+  hashThroughputVsSha256sum: round(shaMs / hashMs, 2),
+  hashThreads: threads,
+  budgets: { statusWarmMs: 200, rescanUnchangedMs: 2000, hashThroughputVsSha256sum: 0.9 },
+});
