@@ -127,3 +127,10 @@ export const modelComparisonSchema = z.object({
   lineage: z.array(z.object({ field: z.string(), values: z.array(z.string()), differs: z.boolean() })),
 });
 export type ModelComparison = z.infer<typeof modelComparisonSchema>;
+
+export const modelListSchema = z.object({ models: z.array(modelSchema) });
+export const modelDetailSchema = modelSchema.extend({ versions: z.array(modelVersionSchema) });
+export type ModelDetail = z.infer<typeof modelDetailSchema>;
+export const stageChangeResultSchema = z.object({ version: modelVersionSchema, from: modelStageSchema, transition: z.string(), displaced: z.array(z.object({ version: z.number().int(), to: modelStageSchema })) });
+export type StageChangeResult = z.infer<typeof stageChangeResultSchema>;
+export const aliasResultSchema = z.object({ alias: z.string(), version: z.number().int(), previous: z.number().int().nullable() });

@@ -62,7 +62,7 @@ export async function prepareRun(ws: Workspace, input: StartRunInput): Promise<P
 
   // The code version goes into the run's tags (and from there into a registered model's lineage).
   const git = await gitInfo(templateDir ?? input.cwd ?? process.cwd());
-  const gitTags = git ? { 'git.commit': git.commit, 'git.dirty': String(git.dirty) } : {};
+  const gitTags: Record<string, string> = git ? { 'git.commit': git.commit, 'git.dirty': String(git.dirty) } : {};
   const runs = new Runs(ws);
   const run = await runs.create({
     project: input.project,

@@ -10,6 +10,7 @@ import type { App, ServerContext } from './context.js';
 import { errorBody, mapError } from './errors.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { miscRoutes } from './routes/misc.js';
+import { modelRoutes } from './routes/models.js';
 import { projectRoutes } from './routes/projects.js';
 import { runRoutes } from './routes/runs.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
@@ -200,6 +201,7 @@ export async function buildApp(ws: Workspace, opts: BuildAppOptions): Promise<Ap
       projectRoutes(a, ctx);
       datasetRoutes(a, ctx);
       runRoutes(a, ctx);
+      modelRoutes(a, ctx);
     },
     { prefix: apiPrefix },
   );
