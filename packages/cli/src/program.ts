@@ -6,7 +6,7 @@ import { registerLlm } from './commands/llm.js';
 import { registerExport } from './commands/export.js';
 import { registerModel } from './commands/model.js';
 import { registerServeModel } from './commands/serve-model.js';
-import { llmGroup, registerLlmServe } from './commands/llm-serve.js';
+import { llmGroup, registerLlmConform, registerLlmServe } from './commands/llm-serve.js';
 import { registerGc, registerServe, registerTemplate, registerWorkspace } from './commands/misc.js';
 import { registerProject } from './commands/project.js';
 import { registerRun } from './commands/run.js';
@@ -35,6 +35,7 @@ export function buildProgram(): Command {
   registerServeModel(program);
   registerCache(program);
   registerLlmServe(llmGroup(program));
+  registerLlmConform(llmGroup(program));
   registerLlm(program);
   return program;
 }

@@ -104,6 +104,44 @@ export function registerLlmServe(llm: Command): void {
     });
 }
 
+export function registerLlmConform(llm: Command): void {
+  llm
+    .command('conform <url>')
+    .description("check that a server speaks Ollama's and/or the OpenAI API correctly (units, framing, done reasons, usage, load/unload)")
+    .option('--model <name>', 'model to exercise (default: the first the server lists)')
+    .option('--max-tokens <n>', 'tokens per generation check', '8')
+    .option('--no-unload', 'skip the keep_alive 0 check (it unloads the model)')
+    .option('--timeout <seconds>', 'per request', '120')
+    .option('--json', 'print JSON')
+    .action(async (url: string, opts: { model?: string; maxTokens: string; unload: boolean; timeout: string; json?: boolean }) => {
+      const { runConformance } = await import('@workbench/llm');
+      const report = await runConformance(url, {
+        ...(opts.model ? { model: opts.model } : {}),
+        maxTokens: intOption(opts.maxTokens, '--max-tokens', 1, 4096)!,
+        timeoutMs: intOption(opts.timeout, '--timeout', 1, 86_400)! * 1000,
+        skipUnload: !opts.unload,
+      });
+      if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      else {
+        const mark = { pass: 'ok', fail: 'FAIL', skip: 'skip' } as const;
+        process.stdout.write(
+          `${report.url}  model ${report.model ?? '(none)'}  APIs: ${[report.apis.ollama && 'Ollama', report.apis.openai && 'OpenAI'].filter(Boolean).join(', ') || 'none'}\n\n` +
+            table(
+              report.results.map((r) => ({ result: mark[r.status], api: r.api, check: r.id, detail: r.status === 'pass' ? r.detail : `${r.title}: ${r.detail}` })),
+              [
+                { key: 'result', title: 'result' },
+                { key: 'api', title: 'api' },
+                { key: 'check', title: 'check' },
+                { key: 'detail', title: 'detail' },
+              ],
+            ) +
+            `\n${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped\n`,
+        );
+      }
+      if (report.failed > 0) process.exitCode = 1;
+    });
+}
+
 /**
  * A model argument is a GGUF file. Names from the model registry or the weight cache are not
  * looked up yet: say so instead of guessing.

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { OperationalError, UserError, notFound } from '@workbench/core';
-import type { Llama, LlamaContext, LlamaEmbeddingContext, LlamaModel, ChatHistoryItem, Token, ChatWrapper, LlamaText } from 'node-llama-cpp';
+import type { Llama, LlamaContext, LlamaEmbeddingContext, LlamaModel, ChatHistoryItem, Token, ChatWrapper } from 'node-llama-cpp';
 import { DEFAULT_KEEP_ALIVE_MS } from './keep-alive.js';
+import { TextStream } from './decode.js';
 import { FairQueue, QueueAbortedError, QueueFullError } from './queue.js';
 import type { EmbedResult, GenerateRequest, GenerateResult, LoadedModelInfo, ModelEntry } from './types.js';
 
@@ -135,48 +136,56 @@ export class LlmEngine {
     const queueNs = nsSince(tQueue);
     const sequence = l.context.getSequence();
     try {
-      const { LlamaCompletion } = await import('node-llama-cpp');
-      const { tokens, stopTriggers } = await this.promptTokens(l, req);
+      const { tokens, stopTokens, stopStrings } = this.promptTokens(l, req);
       const ctx = l.context.contextSize;
-      // LlamaCompletion puts the BOS token in front by itself: count it, but do not pass it twice.
-      const bos = l.model.tokens.bos;
-      const body = bos !== null && tokens[0] === bos ? tokens.slice(1) : tokens;
-      const promptTokens = body.length + (l.model.tokens.shouldPrependBosToken ? 1 : 0);
+      const promptTokens = tokens.length;
       if (promptTokens >= ctx)
         throw new UserError('INVALID_INPUT', `the prompt is ${promptTokens} tokens but model '${entry.name}' is loaded with a context of ${ctx}`, {
           hint: 'shorten the prompt, or load the model with a larger context (options.num_ctx, or wb llm serve --ctx-size)',
           details: { promptTokens, contextLength: ctx },
         });
       const room = ctx - promptTokens;
-      const wanted = req.maxTokens === undefined || req.maxTokens < 0 ? room : Math.min(req.maxTokens, room);
-      const completion = new LlamaCompletion({ contextSequence: sequence });
+      const maxTokens = req.maxTokens === undefined || req.maxTokens < 0 ? room : Math.min(Math.floor(req.maxTokens), room);
+      const text = new TextStream(l.model, [...stopStrings, ...(req.stop ?? []).filter((x) => x.length > 0)], req.onText);
+      const generated: Token[] = [];
+      const penalty = req.repeatPenalty;
       let completionTokens = 0;
+      let doneReason: 'stop' | 'length' = 'stop';
       let tFirst: bigint | undefined;
       const tPrompt = now();
-      const res = await completion.generateCompletionWithMeta(body, {
-        maxTokens: Math.max(1, wanted),
-        temperature: req.temperature ?? 0.8,
-        topK: req.topK,
-        topP: req.topP,
-        minP: req.minP,
-        seed: req.seed,
-        repeatPenalty: req.repeatPenalty === undefined || req.repeatPenalty === 1 ? false : { penalty: req.repeatPenalty },
-        customStopTriggers: [...stopTriggers, ...(req.stop ?? []).filter((s) => s.length > 0)],
-        signal: req.signal,
-        stopOnAbortSignal: true,
-        disableContextShift: true,
-        onToken: (t) => {
-          tFirst ??= now();
-          completionTokens += t.length;
-        },
-        onTextChunk: req.onText,
-      });
+      if (maxTokens > 0) {
+        const iterator = sequence.evaluate(tokens, {
+          temperature: req.temperature ?? 0.8,
+          ...(req.topK !== undefined ? { topK: req.topK } : {}),
+          ...(req.topP !== undefined ? { topP: req.topP } : {}),
+          ...(req.minP !== undefined ? { minP: req.minP } : {}),
+          ...(req.seed !== undefined ? { seed: req.seed } : {}),
+          ...(penalty !== undefined && penalty !== 1 ? { repeatPenalty: { punishTokens: () => generated.slice(-64), penalty } } : {}),
+          yieldEogToken: true,
+        });
+        try {
+          for await (const token of iterator) {
+            tFirst ??= now();
+            if (req.signal?.aborted) throw new GenerationAbortedError();
+            if (l.model.isEogToken(token) || stopTokens.has(token)) break;
+            generated.push(token);
+            completionTokens++;
+            if (text.push(token)) break;
+            if (completionTokens >= maxTokens) {
+              doneReason = 'length';
+              break;
+            }
+          }
+        } finally {
+          await iterator.return();
+        }
+      } else doneReason = 'length';
+      text.finish();
       const tEnd = now();
-      if (res.metadata.stopReason === 'abort' || req.signal?.aborted) throw new GenerationAbortedError();
-      const doneReason = res.metadata.stopReason === 'maxTokens' ? 'length' : 'stop';
+      if (req.signal?.aborted) throw new GenerationAbortedError();
       return {
         model: entry.name,
-        text: res.response,
+        text: text.output,
         promptTokens,
         completionTokens,
         doneReason,
@@ -359,11 +368,12 @@ export class LlmEngine {
     await l.model.dispose();
   }
 
-  private async promptTokens(l: Loaded, req: GenerateRequest): Promise<{ tokens: Token[]; stopTriggers: LlamaText[] }> {
+  /** The prompt as tokens (BOS included where the model wants one) and what ends a turn. */
+  private promptTokens(l: Loaded, req: GenerateRequest): { tokens: Token[]; stopTokens: Set<Token>; stopStrings: string[] } {
     const { model } = l;
     if (req.input.kind === 'raw') {
       const bos = model.tokens.shouldPrependBosToken && model.tokens.bos !== null ? [model.tokens.bos] : [];
-      return { tokens: [...bos, ...model.tokenize(req.input.prompt)], stopTriggers: [] };
+      return { tokens: [...bos, ...model.tokenize(req.input.prompt)], stopTokens: new Set(), stopStrings: [] };
     }
     for (const m of req.input.messages)
       if (m.images?.length) throw new UserError('INVALID_INPUT', `model '${l.entry.name}' cannot read images: the built-in engine has no vision support`, { hint: 'send text only, or use a vision model in Ollama or llama.cpp server' });
@@ -375,8 +385,21 @@ export class LlmEngine {
     }
     history.push({ type: 'model', response: [] });
     const state = l.chatWrapper.generateContextState({ chatHistory: history });
-    const tokens = state.contextText.tokenize(model.tokenizer);
-    return { tokens, stopTriggers: state.stopGenerationTriggers ?? [] };
+    let tokens = state.contextText.tokenize(model.tokenizer);
+    const bos = model.tokens.bos;
+    if (model.tokens.shouldPrependBosToken && bos !== null && tokens[0] !== bos) tokens = [bos, ...tokens];
+    // The template's end-of-turn markers: a single special token stops on sight, text by matching.
+    const stopTokens = new Set<Token>();
+    const stopStrings: string[] = [];
+    for (const trigger of state.stopGenerationTriggers ?? []) {
+      const t = trigger.tokenize(model.tokenizer);
+      if (t.length === 1) stopTokens.add(t[0]!);
+      else {
+        const s = trigger.values.filter((v): v is string => typeof v === 'string').join('');
+        if (s) stopStrings.push(s);
+      }
+    }
+    return { tokens, stopTokens, stopStrings };
   }
 }
 

@@ -24,7 +24,7 @@ describe('Ollama API through the official client', () => {
     expect(last.done).toBe(true);
     expect(['stop', 'length']).toContain(last.done_reason);
     expect(last.eval_count).toBeGreaterThan(0);
-    expect(last.eval_count).toBeLessThanOrEqual(13);
+    expect(last.eval_count).toBeLessThanOrEqual(12);
     expect(last.prompt_eval_count).toBeGreaterThan(0);
     // nanoseconds: positive integers, no longer than the request took, and not milliseconds
     for (const k of ['total_duration', 'prompt_eval_duration', 'eval_duration'] as const) {
@@ -141,7 +141,7 @@ describe('OpenAI-compatible API through the official client', () => {
     const c = await client().completions.create({ model: srv.model, prompt: 'once upon a time', max_tokens: 5 });
     expect(c.object).toBe('text_completion');
     expect(c.usage!.completion_tokens).toBeGreaterThan(0);
-    expect(c.usage!.completion_tokens).toBeLessThanOrEqual(6);
+    expect(c.usage!.completion_tokens).toBeLessThanOrEqual(5);
     const models = await client().models.list();
     expect(models.data.map((m) => m.id)).toEqual([srv.model]);
     const e = await client().embeddings.create({ model: srv.model, input: ['a', 'b', 'c'] });
