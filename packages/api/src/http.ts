@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { llmStatusSchema } from './llm.js';
 import {
   artifactSchema,
   datasetFileSchema,
@@ -174,6 +175,9 @@ export const streamClientMessageSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('unsubscribe'), runId: z.string().min(1).max(64) }),
   z.object({ op: z.literal('subscribe-events'), afterSeq: z.number().int().min(0).optional() }),
   z.object({ op: z.literal('unsubscribe-events') }),
+  /** Live LLM monitor samples (`llm` messages) while subscribed. */
+  z.object({ op: z.literal('subscribe-llm') }),
+  z.object({ op: z.literal('unsubscribe-llm') }),
 ]);
 export type StreamClientMessage = z.infer<typeof streamClientMessageSchema>;
 
@@ -182,6 +186,7 @@ export const streamServerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('metrics'), runId: z.string(), points: z.array(metricPointSchema) }),
   z.object({ type: z.literal('run'), run: runSchema }),
   z.object({ type: z.literal('events'), events: z.array(eventSchema) }),
+  z.object({ type: z.literal('llm'), status: llmStatusSchema }),
   z.object({
     type: z.literal('error'),
     /** The subscription the error is about, when it is about one. */

@@ -9,6 +9,7 @@ import type { ZodType } from 'zod';
 import type { App, ServerContext } from './context.js';
 import { errorBody, mapError } from './errors.js';
 import { datasetRoutes } from './routes/datasets.js';
+import { llmRoutes } from './routes/llm.js';
 import { miscRoutes } from './routes/misc.js';
 import { modelRoutes } from './routes/models.js';
 import { projectRoutes } from './routes/projects.js';
@@ -201,6 +202,7 @@ export async function buildApp(ws: Workspace, opts: BuildAppOptions): Promise<Ap
       projectRoutes(a, ctx);
       datasetRoutes(a, ctx);
       runRoutes(a, ctx);
+      llmRoutes(a, ctx);
       modelRoutes(a, ctx);
     },
     { prefix: apiPrefix },

@@ -1,4 +1,4 @@
-import { streamClientMessageSchema, toWireNumber, type LogLine, type MetricPoint, type StreamServerMessage } from '@workbench/api';
+import { streamClientMessageSchema, toWireNumber, type LlmStatus, type LogLine, type MetricPoint, type StreamServerMessage } from '@workbench/api';
 import { Runs, WbError, decodeChunk, listEvents, readLogs, type Workspace, type WorkspaceChange } from '@workbench/core';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -43,6 +43,13 @@ interface Client {
   closed: boolean;
   alive: boolean;
   drainTimer: NodeJS.Timeout | null;
+  /** Ends this client's LLM monitor subscription. */
+  llm: (() => void) | null;
+}
+
+/** A live topic fed from outside the database (the LLM monitor): subscribe returns the unsubscribe. */
+export interface LiveTopic<T> {
+  subscribe(listener: (value: T) => void): () => void;
 }
 
 type RunRow = { status: string; log_seq: number; metric_seq: number; progress_current: number | null; progress_total: number | null; exit_code: number | null; deleted_at: number | null };
@@ -65,6 +72,7 @@ export class StreamHub {
   private lastVersion = 0;
   private subs = 0;
   private closed = false;
+  private llmTopic: LiveTopic<LlmStatus> | null = null;
   private readonly onChange = (c: WorkspaceChange): void => this.changed(c);
 
   constructor(
@@ -99,12 +107,17 @@ export class StreamHub {
     return { clients: this.clients.size, subscriptions: this.subs, paused };
   }
 
+  /** Where `subscribe-llm` clients get their samples (the server's LLM collector). */
+  setLlmTopic(topic: LiveTopic<LlmStatus>): void {
+    this.llmTopic = topic;
+  }
+
   attach(socket: WebSocket): void {
     if (this.closed) {
       socket.close(1001, 'server stopping');
       return;
     }
-    const client: Client = { socket, runs: new Map(), events: null, paused: false, closed: false, alive: true, drainTimer: null };
+    const client: Client = { socket, runs: new Map(), events: null, paused: false, closed: false, alive: true, drainTimer: null, llm: null };
     this.clients.add(client);
     socket.on('pong', () => (client.alive = true));
     socket.on('message', (data, isBinary) => {
@@ -141,6 +154,8 @@ export class StreamHub {
     if (c.events) c.events.closed = true;
     c.events = null;
     if (c.drainTimer) clearInterval(c.drainTimer);
+    c.llm?.();
+    c.llm = null;
     this.updatePolling();
   }
 
@@ -163,7 +178,7 @@ export class StreamHub {
     const parsed = streamClientMessageSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      return this.sendError(c, 'INVALID_INPUT', `bad message${issue ? ` (${issue.path.join('.') || 'op'}: ${issue.message})` : ''}; ops: subscribe {runId, afterLogSeq?, afterMetricSeq?}, unsubscribe {runId}, subscribe-events {afterSeq?}, unsubscribe-events`);
+      return this.sendError(c, 'INVALID_INPUT', `bad message${issue ? ` (${issue.path.join('.') || 'op'}: ${issue.message})` : ''}; ops: subscribe {runId, afterLogSeq?, afterMetricSeq?}, unsubscribe {runId}, subscribe-events {afterSeq?}, unsubscribe-events, subscribe-llm, unsubscribe-llm`);
     }
     const m = parsed.data;
     switch (m.op) {
@@ -189,6 +204,19 @@ export class StreamHub {
         this.kickEvents(c);
         break;
       }
+      case 'subscribe-llm': {
+        if (!this.llmTopic) return this.sendError(c, 'UNAVAILABLE', 'the LLM monitor is not running in this server');
+        if (c.llm) break;
+        // A gauge, not a log: a sample that finds the socket backed up is skipped, the next replaces it.
+        c.llm = this.llmTopic.subscribe((status) => {
+          if (!c.closed && c.socket.bufferedAmount <= HIGH_WATER_BYTES) this.send(c, { type: 'llm', status });
+        });
+        break;
+      }
+      case 'unsubscribe-llm':
+        c.llm?.();
+        c.llm = null;
+        break;
       case 'unsubscribe-events':
         if (c.events) {
           c.events.closed = true;
