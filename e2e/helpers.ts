@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -136,4 +136,48 @@ export async function until<T>(fn: () => Promise<T | null | undefined | false>, 
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  helpUrl: string;
+  nodes: Array<{ target: unknown[]; html: string; failureSummary?: string }>;
+}
+
+/**
+ * Run axe-core (the copy installed at the repo root) on the page as it is now and fail on any
+ * serious or critical violation, naming the rule, the elements and how to fix them. Minor and
+ * moderate findings are returned for the caller to print. Call it on every page a test opens:
+ * `await expectAccessible(page, 'models list')`.
+ */
+export async function expectAccessible(page: Page, name: string, opts: { exclude?: string[]; disableRules?: string[] } = {}): Promise<AxeViolation[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: path.join(root, 'node_modules/axe-core/axe.min.js') });
+  const violations = await page.evaluate(
+    async ({ exclude, disableRules }) => {
+      const axe = (window as unknown as { axe: { run: (ctx: unknown, o: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe;
+      const ctx = exclude.length ? { include: [['html']], exclude: exclude.map((s) => [s]) } : document;
+      const r = await axe.run(ctx, { resultTypes: ['violations'], rules: Object.fromEntries(disableRules.map((id) => [id, { enabled: false }])) });
+      return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl, nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target, html: n.html.slice(0, 200), ...(n.failureSummary ? { failureSummary: n.failureSummary } : {}) })) }));
+    },
+    { exclude: opts.exclude ?? [], disableRules: opts.disableRules ?? [] },
+  );
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  if (bad.length) {
+    const text = bad.map((v) => `- [${v.impact}] ${v.id}: ${v.help} (${v.helpUrl})\n${v.nodes.map((n) => `    ${JSON.stringify(n.target)} ${n.html}\n      ${n.failureSummary?.replace(/\n/g, '\n      ') ?? ''}`).join('\n')}`).join('\n');
+    throw new Error(`accessibility: ${bad.length} serious or critical violation(s) on ${name}:\n${text}`);
+  }
+  return violations;
+}
+
+/** Where browser tests save screenshots (kept as test artifacts): $WB_E2E_ARTIFACTS or test-results/e2e. */
+export const artifactsDir = process.env.WB_E2E_ARTIFACTS ?? path.join(root, 'test-results/e2e');
+
+/** Save a full-page screenshot as a test artifact; returns its path. */
+export async function saveScreenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(artifactsDir, { recursive: true });
+  const file = path.join(artifactsDir, `${name.replace(/[^a-z0-9._-]+/gi, '-')}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
 }

@@ -4,6 +4,7 @@ import { useGlobalKeys } from '../lib/keyboard';
 import { useConnection } from '../lib/live';
 import { setTheme, useTheme, type Theme } from '../lib/theme';
 import { dismissToast, useToasts } from '../lib/toast';
+import { KeyboardHelp } from './KeyboardHelp';
 import { cx } from './ui';
 
 const NAV = [
@@ -150,6 +151,7 @@ export function Layout() {
         </div>
       </div>
       <Toaster />
+      <KeyboardHelp />
     </>
   );
 }

@@ -1,25 +1,26 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { LogLine } from '@workbench/api';
 import { logStreams } from '../lib/wire';
-import { ArrowDownToLine, Pause, Search } from 'lucide-react';
+import { ArrowDownToLine, Copy, Download, Layers, Pause, Search } from 'lucide-react';
 import { memo, useEffect, useMemo, useRef, useState } from 'react';
-import { filterLogsCached, splitMatches, type FilterCache, type LogStream } from '../lib/logs';
+import { filterLogsCached, groupRepeats, linesAsText, splitMatches, type FilterCache, type Grouped, type LogStream } from '../lib/logs';
+import { toast } from '../lib/toast';
 import { cx } from './ui';
 
 const ROW = 20;
 const STREAM_STYLE: Record<LogStream, string> = {
-  stdout: 'text-zinc-400 dark:text-zinc-500',
-  stderr: 'text-amber-600 dark:text-amber-400',
-  event: 'text-sky-600 dark:text-sky-400',
-  system: 'text-violet-600 dark:text-violet-400',
+  stdout: 'text-zinc-500 dark:text-zinc-400',
+  stderr: 'text-amber-700 dark:text-amber-400',
+  event: 'text-sky-700 dark:text-sky-400',
+  system: 'text-violet-700 dark:text-violet-400',
 };
 const LEVEL_STYLE: Record<string, string> = {
-  ERROR: 'text-red-600 dark:text-red-400',
-  CRITICAL: 'text-red-600 dark:text-red-400',
-  FATAL: 'text-red-600 dark:text-red-400',
-  WARN: 'text-amber-600 dark:text-amber-400',
-  WARNING: 'text-amber-600 dark:text-amber-400',
-  DEBUG: 'text-zinc-400',
+  ERROR: 'text-red-700 dark:text-red-400',
+  CRITICAL: 'text-red-700 dark:text-red-400',
+  FATAL: 'text-red-700 dark:text-red-400',
+  WARN: 'text-amber-700 dark:text-amber-400',
+  WARNING: 'text-amber-700 dark:text-amber-400',
+  DEBUG: 'text-zinc-500 dark:text-zinc-400',
 };
 
 const time = (ts: number) => {
@@ -31,7 +32,7 @@ const Line = memo(function Line({ line, needle }: { line: LogLine; needle: strin
   const lvl = line.level.toUpperCase();
   return (
     <>
-      <span className="mr-3 text-zinc-400 select-none dark:text-zinc-600">{time(line.ts)}</span>
+      <span className="mr-3 text-zinc-500 select-none dark:text-zinc-400">{time(line.ts)}</span>
       <span className={cx('mr-2 inline-block w-12 select-none', STREAM_STYLE[line.stream])}>{line.stream}</span>
       {lvl !== 'INFO' && lvl !== '' && <span className={cx('mr-2 font-semibold', LEVEL_STYLE[lvl] ?? 'text-zinc-500')}>{lvl}</span>}
       <span className={cx(line.stream === 'stderr' && 'text-amber-800 dark:text-amber-200', LEVEL_STYLE[lvl] && lvl !== 'DEBUG' && 'text-red-700 dark:text-red-300')}>
@@ -60,6 +61,7 @@ export function LogConsole({
   onLoadEarlier,
   loading,
   searchAll,
+  download,
 }: {
   lines: LogLine[];
   hasEarlier: boolean;
@@ -67,6 +69,8 @@ export function LogConsole({
   loading: boolean;
   /** Search the whole stored log on the server (the console holds the newest lines only). */
   searchAll?: (text: string) => Promise<LogLine[]>;
+  /** The whole stored log as text, for the download button (default: the lines held). */
+  download?: { name: string; all?: () => Promise<string[]> };
 }) {
   const [serverHits, setServerHits] = useState<{ text: string; lines: LogLine[] } | null>(null);
   const [searchingAll, setSearchingAll] = useState(false);
@@ -76,10 +80,46 @@ export function LogConsole({
   const [search, setSearch] = useState('');
   const [follow, setFollow] = useState(true);
   const cache = useRef<FilterCache | null>(null);
-  const idx = useMemo(() => {
+  const [grouping, setGrouping] = useState(false);
+  const filtered = useMemo(() => {
     cache.current = filterLogsCached(cache.current, lines, { streams, level, search });
     return cache.current.idx;
   }, [lines, streams, level, search]);
+  const groupCache = useRef<Grouped | null>(null);
+  const { idx, counts } = useMemo(() => {
+    if (!grouping) {
+      groupCache.current = null;
+      return { idx: filtered, counts: null };
+    }
+    groupCache.current = groupRepeats(lines, filtered, groupCache.current);
+    return groupCache.current;
+  }, [grouping, lines, filtered]);
+  const [downloading, setDownloading] = useState(false);
+  const copy = () => {
+    const text = linesAsText(lines, filtered);
+    navigator.clipboard
+      .writeText(text)
+      .then(() => toast(`Copied ${filtered.length.toLocaleString()} line(s)`, { kind: 'success' }))
+      .catch(() => toast('Could not copy', { kind: 'error', description: 'The browser refused clipboard access: use Download instead.' }));
+  };
+  const save = async () => {
+    setDownloading(true);
+    try {
+      const parts = download?.all ? await download.all() : [linesAsText(lines)];
+      const url = URL.createObjectURL(new Blob(parts, { type: 'text/plain;charset=utf-8' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = download?.name ?? 'log.txt';
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (err) {
+      toast('Download failed', { kind: 'error', description: err instanceof Error ? err.message : String(err) });
+    } finally {
+      setDownloading(false);
+    }
+  };
   const scroller = useRef<HTMLDivElement>(null);
   // Only a person pauses following (wheel, touch, keys, dragging the scrollbar): scrolls the
   // console makes itself to keep up with new lines must not.
@@ -154,8 +194,18 @@ export function LogConsole({
           </button>
         )}
         <span className="ml-auto text-xs text-muted tabular-nums" data-testid="log-count">
-          {search || streams.size < 4 || level ? `${idx.length.toLocaleString()} of ${lines.length.toLocaleString()} lines` : `${lines.length.toLocaleString()} lines`}
+          {search || streams.size < 4 || level ? `${filtered.length.toLocaleString()} of ${lines.length.toLocaleString()} lines` : `${lines.length.toLocaleString()} lines`}
+          {counts && idx.length < filtered.length ? ` · ${idx.length.toLocaleString()} rows` : ''}
         </span>
+        <button className={cx('btn h-7 px-2', grouping && 'border-accent-500/60 text-accent-700 dark:text-accent-300')} aria-pressed={grouping} onClick={() => setGrouping(!grouping)} title="Group repeated lines" data-testid="group-toggle">
+          <Layers size={13} /> Group
+        </button>
+        <button className="btn h-7 px-2" onClick={copy} title="Copy the lines shown" aria-label="Copy the lines shown" data-testid="copy-logs" disabled={filtered.length === 0}>
+          <Copy size={13} />
+        </button>
+        <button className="btn h-7 px-2" onClick={() => void save()} title="Download the whole log" aria-label="Download the whole log" data-testid="download-logs" disabled={downloading || lines.length === 0}>
+          <Download size={13} />
+        </button>
         <button
           className={cx('btn h-7', follow && 'border-accent-500/60 text-accent-700 dark:text-accent-300')}
           aria-pressed={follow}
@@ -220,8 +270,14 @@ export function LogConsole({
           <div style={{ height: virt.getTotalSize(), position: 'relative' }}>
             {virt.getVirtualItems().map((vi) => {
               const line = lines[idx[vi.index]!]!;
+              const n = counts?.[vi.index] ?? 1;
               return (
-                <div key={line.seq} data-testid="log-line" className="absolute left-0 min-w-full px-3 whitespace-pre hover:bg-zinc-100 dark:hover:bg-zinc-800/50" style={{ height: ROW, transform: `translateY(${vi.start}px)` }}>
+                <div key={line.seq} data-testid="log-line" data-seq={line.seq} className="absolute left-0 min-w-full px-3 whitespace-pre hover:bg-zinc-100 dark:hover:bg-zinc-800/50" style={{ height: ROW, transform: `translateY(${vi.start}px)` }}>
+                  {n > 1 && (
+                    <span className="mr-2 rounded bg-zinc-200 px-1 text-[10.5px] text-zinc-700 dark:bg-zinc-700 dark:text-zinc-200" data-testid="repeat-count" title={`${n} identical lines in a row`}>
+                      ×{n}
+                    </span>
+                  )}
                   <Line line={line} needle={search} />
                 </div>
               );

@@ -4,7 +4,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import type { Run, RunStatus } from '@workbench/api';
 import { runStatuses } from '../lib/wire';
 import { ArrowDown, ArrowUp, Columns3, GitCompareArrows, Search, X } from 'lucide-react';
-import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type CSSProperties } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api } from '../lib/api';
 import { formatDuration, formatNumber, formatValue, shortId, timeAgo } from '../lib/format';
@@ -28,14 +28,17 @@ async function loadRuns(project: string | undefined): Promise<{ runs: Run[]; tot
   return { runs, total: first.total };
 }
 
-function widthOf(col: ColumnId): string {
-  if (col === 'name') return 'minmax(200px, 2fr)';
-  if (col === 'status') return '120px';
-  if (col === 'project') return 'minmax(110px, 1fr)';
-  if (col === 'created') return '110px';
-  if (col === 'duration') return '96px';
-  return 'minmax(96px, 1fr)';
+/** Column widths in px: fixed, so that columns can be virtualised like rows. */
+function widthOf(col: ColumnId): number {
+  if (col === 'name') return 240;
+  if (col === 'status') return 120;
+  if (col === 'project') return 150;
+  if (col === 'created') return 110;
+  if (col === 'duration') return 96;
+  return 130;
 }
+const SELECT_W = 36;
+const PINNED_W = SELECT_W + widthOf('name');
 
 function Cell({ run, col, now }: { run: Run; col: ColumnId; now: number }) {
   switch (col) {
@@ -60,30 +63,127 @@ function Cell({ run, col, now }: { run: Run; col: ColumnId; now: number }) {
   return <span className={cx('truncate font-mono text-[12px] tabular-nums', v === null && 'text-muted')}>{typeof v === 'number' ? formatNumber(v) : formatValue(v)}</span>;
 }
 
-/** One row; memoised so that scrolling re-renders only the rows that enter the view. */
+/** A column in view: which, and where (px from the left edge of the table). */
+interface PlacedColumn {
+  col: ColumnId;
+  start: number;
+  width: number;
+}
+
+/**
+ * One row: the checkbox and the name stay pinned on the left; the other cells are only those
+ * in view (columns are virtualised too: thousands of param/metric columns cost nothing until
+ * scrolled to). Memoised so that scrolling re-renders only the rows that enter the view.
+ */
 const RunRow = memo(
-  function RunRow({ run: r, columns, grid, start, selected: sel, onToggle, now }: { run: Run; columns: ColumnId[]; colKey: string; grid: string; start: number; selected: boolean; onToggle: (id: string) => void; now: number }) {
+  function RunRow({ run: r, cols, width, start, selected: sel, onToggle, now }: { run: Run; cols: PlacedColumn[]; colKey: string; width: number; start: number; selected: boolean; onToggle: (id: string) => void; now: number }) {
     return (
       <div
         role="row"
         data-testid="run-row"
         data-run-id={r.id}
-        className={cx('absolute left-0 grid w-full items-center border-b border-app text-[13px] hover:bg-zinc-50 dark:hover:bg-zinc-800/40', sel && 'bg-accent-50/60 dark:bg-accent-500/10')}
-        style={{ height: ROW, transform: `translateY(${start}px)`, gridTemplateColumns: grid }}
+        className={cx('group absolute left-0 border-b border-app text-[13px]', sel ? 'bg-accent-50 dark:bg-[#1b1b2e]' : 'bg-panel hover:bg-zinc-50 dark:hover:bg-[#1a1a1f]')}
+        style={{ height: ROW, top: start, width }}
       >
-        <div className="flex items-center justify-center">
-          <input type="checkbox" aria-label={`Select ${r.name}`} checked={sel} onChange={() => onToggle(r.id)} />
+        <div className="sticky left-0 z-[1] flex h-full items-center bg-inherit" style={{ width: PINNED_W }}>
+          <div className="flex items-center justify-center" style={{ width: SELECT_W }}>
+            <input type="checkbox" aria-label={`Select ${r.name}`} checked={sel} onChange={() => onToggle(r.id)} />
+          </div>
+          <div role="cell" className="flex min-w-0 items-center px-3" style={{ width: PINNED_W - SELECT_W }} title={`${r.name} · ${shortId(r.id)}`}>
+            <Cell run={r} col="name" now={now} />
+          </div>
         </div>
-        {columns.map((c) => (
-          <div key={c} role="cell" className="flex min-w-0 items-center px-3" title={c === 'name' ? `${r.name} · ${shortId(r.id)}` : undefined}>
-            <Cell run={r} col={c} now={now} />
+        {cols.map((c) => (
+          <div key={c.col} role="cell" className="absolute top-0 flex h-full min-w-0 items-center px-3" style={{ left: c.start, width: c.width }}>
+            <Cell run={r} col={c.col} now={now} />
           </div>
         ))}
       </div>
     );
   },
-  (a, b) => a.run === b.run && a.colKey === b.colKey && a.grid === b.grid && a.start === b.start && a.selected === b.selected && a.now === b.now,
+  (a, b) => a.run === b.run && a.colKey === b.colKey && a.width === b.width && a.start === b.start && a.selected === b.selected && a.now === b.now,
 );
+
+const columnsKey = (project: string | undefined) => `wb-runs-columns:${project ?? '*'}`;
+
+function loadColumns(project: string | undefined): ColumnId[] | null {
+  try {
+    const v = JSON.parse(localStorage.getItem(columnsKey(project)) ?? 'null') as unknown;
+    return Array.isArray(v) && v.every((c) => typeof c === 'string') ? (v as ColumnId[]) : null;
+  } catch {
+    return null;
+  }
+}
+
+function saveColumns(project: string | undefined, cols: ColumnId[]): void {
+  try {
+    localStorage.setItem(columnsKey(project), JSON.stringify(cols));
+  } catch {
+    /* storage disabled: the choice lasts for this page */
+  }
+}
+
+const PICKER_SHOWN = 200;
+
+/** Choose the param and metric columns; with thousands of keys, type to narrow the list. */
+function ColumnPicker({ keys, extra, setChosen }: { keys: { params: string[]; metrics: string[] }; extra: ColumnId[]; setChosen: (c: ColumnId[]) => void }) {
+  const [filter, setFilter] = useState('');
+  const f = filter.trim().toLowerCase();
+  const params = f ? keys.params.filter((k) => k.toLowerCase().includes(f)) : keys.params;
+  const metrics = f ? keys.metrics.filter((k) => k.toLowerCase().includes(f)) : keys.metrics;
+  const chosen = new Set(extra);
+  const flip = (id: ColumnId) => setChosen(chosen.has(id) ? extra.filter((c) => c !== id) : [...extra, id]);
+  return (
+    <Popover.Content align="end" sideOffset={6} className="z-50 flex max-h-[28rem] w-80 flex-col rounded-xl border border-app bg-panel text-[13px] shadow-xl" data-testid="columns-picker">
+      <div className="flex items-center gap-2 border-b border-app p-2">
+        <input className="input h-7 text-[12px]" placeholder={`Filter ${(keys.params.length + keys.metrics.length).toLocaleString()} keys…`} value={filter} onChange={(e) => setFilter(e.target.value)} aria-label="Filter columns" autoFocus />
+        <button className="btn h-7 shrink-0 px-2 text-xs" onClick={() => setChosen([])} disabled={extra.length === 0}>
+          None
+        </button>
+      </div>
+      <div className="overflow-y-auto p-3">
+        <div className="mb-1 text-xs font-semibold text-muted">Params ({params.length.toLocaleString()})</div>
+        {params.length === 0 && <div className="text-xs text-muted">none</div>}
+        {params.slice(0, PICKER_SHOWN).map((k) => {
+          const id = `param:${k}`;
+          return (
+            <label key={id} className="flex items-center gap-2 py-0.5">
+              <input type="checkbox" checked={chosen.has(id)} onChange={() => flip(id)} />
+              <span className="truncate font-mono text-[12px]">{k}</span>
+            </label>
+          );
+        })}
+        {params.length > PICKER_SHOWN && <div className="py-1 text-xs text-muted">{(params.length - PICKER_SHOWN).toLocaleString()} more: type to narrow the list</div>}
+        <div className="mt-3 mb-1 text-xs font-semibold text-muted">Metrics ({metrics.length.toLocaleString()})</div>
+        {metrics.length === 0 && <div className="text-xs text-muted">none</div>}
+        {metrics.slice(0, PICKER_SHOWN).map((k) => (
+          <div key={k} className="flex items-center gap-2 py-0.5">
+            <span className="flex-1 truncate font-mono text-[12px]">{k}</span>
+            {(['last', 'min', 'max'] as const).map((agg) => {
+              const id = `metric:${k}:${agg}`;
+              return (
+                <label key={agg} className="flex items-center gap-1 text-xs text-muted">
+                  <input type="checkbox" checked={chosen.has(id)} onChange={() => flip(id)} aria-label={`${k} (${agg})`} />
+                  {agg}
+                </label>
+              );
+            })}
+          </div>
+        ))}
+        {metrics.length > PICKER_SHOWN && <div className="py-1 text-xs text-muted">{(metrics.length - PICKER_SHOWN).toLocaleString()} more: type to narrow the list</div>}
+      </div>
+    </Popover.Content>
+  );
+}
+
+function SortHeader({ col, sortCol, desc, onSort, style }: { col: ColumnId; sortCol: ColumnId; desc: boolean; onSort: (c: ColumnId) => void; style: CSSProperties }) {
+  return (
+    <button className="th flex h-full items-center gap-1 truncate text-left hover:text-current" style={style} onClick={() => onSort(col)} role="columnheader" aria-sort={sortCol === col ? (desc ? 'descending' : 'ascending') : 'none'} title={`Sort by ${columnLabel(col)}`}>
+      <span className="truncate normal-case">{columnLabel(col)}</span>
+      {sortCol === col && (desc ? <ArrowDown size={12} className="shrink-0" /> : <ArrowUp size={12} className="shrink-0" />)}
+    </button>
+  );
+}
 
 export function RunsTable({ project, height = 'calc(100vh - 230px)' }: { project?: string; height?: string }) {
   const [params, setParams] = useSearchParams();
@@ -113,10 +213,19 @@ export function RunsTable({ project, height = 'calc(100vh - 230px)' }: { project
   }, [statuses, name, whereText, sortCol, desc, setParams]);
 
   const runs = q.data?.runs ?? [];
-  const keys = useMemo(() => discoverKeys(runs), [runs]);
-  const [chosen, setChosen] = useState<ColumnId[] | null>(null);
+  const keys = useMemo(() => discoverKeys(runs, 20_000), [runs]);
+  // The chosen columns are kept per project (and for the all-runs table) across visits.
+  const [chosen, setChosenState] = useState<ColumnId[] | null>(() => loadColumns(project));
+  const setChosen = useCallback(
+    (c: ColumnId[]) => {
+      setChosenState(c);
+      saveColumns(project, c);
+    },
+    [project],
+  );
   const extra = chosen ?? [...keys.params.slice(0, 3).map((k) => `param:${k}`), ...keys.metrics.slice(0, 3).map((k) => `metric:${k}:last`)];
   const columns: ColumnId[] = ['name', 'status', ...(project ? [] : ['project']), ...extra, 'duration', 'created'];
+  const rest = useMemo(() => columns.slice(1), [columns.join('|')]);
   const where = useMemo(() => whereText.split(/\s*;\s*|\s+and\s+/i).filter(Boolean).map(parseWhere), [whereText]);
   const badWhere = where.some((w) => w === null);
 
@@ -129,8 +238,10 @@ export function RunsTable({ project, height = 'calc(100vh - 230px)' }: { project
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const scroller = useRef<HTMLDivElement>(null);
   const virt = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 12 });
-  const grid = `36px ${columns.map(widthOf).join(' ')}`;
-  const colKey = columns.join('|');
+  const colVirt = useVirtualizer({ horizontal: true, count: rest.length, getScrollElement: () => scroller.current, estimateSize: (i) => widthOf(rest[i]!), overscan: 4, paddingStart: PINNED_W });
+  const placed: PlacedColumn[] = colVirt.getVirtualItems().map((vc) => ({ col: rest[vc.index]!, start: vc.start, width: vc.size }));
+  const tableWidth = colVirt.getTotalSize();
+  const colKey = placed.map((c) => `${c.col}@${c.start}`).join('|');
   const toggle = useCallback((id: string) => {
     setSelected((prev) => {
       const n = new Set(prev);
@@ -178,35 +289,7 @@ export function RunsTable({ project, height = 'calc(100vh - 230px)' }: { project
             <Columns3 size={14} /> Columns
           </Popover.Trigger>
           <Popover.Portal>
-            <Popover.Content align="end" sideOffset={6} className="z-50 max-h-96 w-72 overflow-y-auto rounded-xl border border-app bg-panel p-3 text-[13px] shadow-xl">
-              <div className="mb-1 text-xs font-semibold text-muted">Params</div>
-              {keys.params.length === 0 && <div className="text-xs text-muted">none</div>}
-              {keys.params.map((k) => {
-                const id = `param:${k}`;
-                return (
-                  <label key={id} className="flex items-center gap-2 py-0.5">
-                    <input type="checkbox" checked={extra.includes(id)} onChange={() => setChosen(extra.includes(id) ? extra.filter((c) => c !== id) : [...extra, id])} />
-                    <span className="truncate font-mono text-[12px]">{k}</span>
-                  </label>
-                );
-              })}
-              <div className="mt-3 mb-1 text-xs font-semibold text-muted">Metrics</div>
-              {keys.metrics.length === 0 && <div className="text-xs text-muted">none</div>}
-              {keys.metrics.map((k) => (
-                <div key={k} className="flex items-center gap-2 py-0.5">
-                  <span className="flex-1 truncate font-mono text-[12px]">{k}</span>
-                  {(['last', 'min', 'max'] as const).map((agg) => {
-                    const id = `metric:${k}:${agg}`;
-                    return (
-                      <label key={agg} className="flex items-center gap-1 text-xs text-muted">
-                        <input type="checkbox" checked={extra.includes(id)} onChange={() => setChosen(extra.includes(id) ? extra.filter((c) => c !== id) : [...extra, id])} />
-                        {agg}
-                      </label>
-                    );
-                  })}
-                </div>
-              ))}
-            </Popover.Content>
+            <ColumnPicker keys={keys} extra={extra} setChosen={setChosen} />
           </Popover.Portal>
         </Popover.Root>
         <button className="btn btn-primary" disabled={selected.size < 2 || selected.size > 20} onClick={() => navigate(`/compare?runs=${[...selected].join(',')}`)} data-testid="compare-button" title="Select 2–20 runs">
@@ -245,21 +328,21 @@ export function RunsTable({ project, height = 'calc(100vh - 230px)' }: { project
         </EmptyState>
       ) : (
         <div ref={scroller} className="overflow-auto" style={{ height, minHeight: 240 }} data-testid="runs-scroller">
-          <div style={{ minWidth: 'max-content' }} role="table" aria-label="Runs" aria-rowcount={rows.length + 1}>
-            <div className="sticky top-0 z-10 grid border-b border-app bg-panel" style={{ gridTemplateColumns: grid }} role="row">
-              <div className="flex items-center justify-center">
-                <input
-                  type="checkbox"
-                  aria-label="Select all shown (up to 20)"
-                  checked={selected.size > 0 && rows.slice(0, 20).every((r) => selected.has(r.id))}
-                  onChange={(e) => setSelected(e.target.checked ? new Set(rows.slice(0, 20).map((r) => r.id)) : new Set())}
-                />
+          <div style={{ width: tableWidth, minWidth: '100%' }} role="table" aria-label="Runs" aria-rowcount={rows.length + 1} aria-colcount={columns.length + 1}>
+            <div className="sticky top-0 z-10 border-b border-app bg-panel" style={{ height: 34, width: tableWidth, minWidth: '100%' }} role="row">
+              <div className="sticky left-0 z-[1] flex h-full items-center bg-panel" style={{ width: PINNED_W }}>
+                <div className="flex items-center justify-center" style={{ width: SELECT_W }}>
+                  <input
+                    type="checkbox"
+                    aria-label="Select all shown (up to 20)"
+                    checked={selected.size > 0 && rows.slice(0, 20).every((r) => selected.has(r.id))}
+                    onChange={(e) => setSelected(e.target.checked ? new Set(rows.slice(0, 20).map((r) => r.id)) : new Set())}
+                  />
+                </div>
+                <SortHeader col="name" sortCol={sortCol} desc={desc} onSort={toggleSort} style={{ width: PINNED_W - SELECT_W }} />
               </div>
-              {columns.map((c) => (
-                <button key={c} className="th flex items-center gap-1 truncate hover:text-current" onClick={() => toggleSort(c)} role="columnheader" aria-sort={sortCol === c ? (desc ? 'descending' : 'ascending') : 'none'} title={`Sort by ${columnLabel(c)}`}>
-                  <span className="truncate normal-case">{columnLabel(c)}</span>
-                  {sortCol === c && (desc ? <ArrowDown size={12} /> : <ArrowUp size={12} />)}
-                </button>
+              {placed.map((c) => (
+                <SortHeader key={c.col} col={c.col} sortCol={sortCol} desc={desc} onSort={toggleSort} style={{ position: 'absolute', top: 0, left: c.start, width: c.width }} />
               ))}
             </div>
             {rows.length === 0 ? (
@@ -268,7 +351,7 @@ export function RunsTable({ project, height = 'calc(100vh - 230px)' }: { project
               <div style={{ height: virt.getTotalSize(), position: 'relative' }}>
                 {virt.getVirtualItems().map((vi) => {
                   const r = rows[vi.index]!;
-                  return <RunRow key={r.id} run={r} columns={columns} colKey={colKey} grid={grid} start={vi.start} selected={selected.has(r.id)} onToggle={toggle} now={now} />;
+                  return <RunRow key={r.id} run={r} cols={placed} colKey={colKey} width={tableWidth} start={vi.start} selected={selected.has(r.id)} onToggle={toggle} now={now} />;
                 })}
               </div>
             )}

@@ -2,9 +2,10 @@ import type { LogLine, MetricPoint, Run } from '@workbench/api';
 import { describe, expect, test } from 'vitest';
 import { parseParam, splitCommand } from './command';
 import { formatBytes, formatDuration, formatNumber, progressFraction, runDuration, shortHash, timeAgo } from './format';
-import { appendLines, filterLogs, filterLogsCached, levelPasses, splitMatches } from './logs';
+import { appendLines, filterLogs, filterLogsCached, groupRepeats, levelPasses, splitMatches } from './logs';
 import { columnValue, discoverKeys, filterRuns, parseWhere, sortRuns } from './runs';
 import { alignSeries, mergeLivePoints, resumeSeq, seriesFromPoints } from './series';
+import { positiveOnly, smooth, toXY } from './chart-data';
 import { keysForEvent } from './live';
 
 const line = (seq: number, stream: LogLine['stream'], text: string, level = 'INFO'): LogLine => ({ seq, ts: 1_700_000_000 + seq, stream, level, text });
@@ -78,13 +79,30 @@ describe('logs', () => {
   });
 });
 
+describe('grouping repeated log lines', () => {
+  const l = (seq: number, text: string, stream: LogLine['stream'] = 'stdout'): LogLine => ({ seq, ts: seq, stream, level: 'INFO', text });
+  test('runs of identical lines fold into one row with a count; incremental as lines arrive', () => {
+    const lines = [l(1, 'a'), l(2, 'a'), l(3, 'a', 'stderr'), l(4, 'b'), l(5, 'b')];
+    const g = groupRepeats(lines, [0, 1, 2, 3, 4], null);
+    expect(g.idx).toEqual([0, 2, 3]);
+    expect(g.counts).toEqual([2, 1, 2]);
+    const more = lines.concat([l(6, 'b'), l(7, 'c')]);
+    const g2 = groupRepeats(more, [0, 1, 2, 3, 4, 5, 6], g);
+    expect(g2.idx).toEqual([0, 2, 3, 6]);
+    expect(g2.counts).toEqual([2, 1, 3, 1]);
+    expect(g.counts).toEqual([2, 1, 2]); // not mutated
+    // A different line set (the console trimmed its oldest lines) is grouped afresh.
+    expect(groupRepeats(more.slice(1), [0, 1], g2).counts).toEqual([1, 1]);
+  });
+});
+
 describe('series', () => {
   const pt = (key: string, step: number, value: MetricPoint['value'], seq: number): MetricPoint => ({ key, step, value, ts: 0, seq, attempt: 1 });
   test('live points append, replace a step, insert a rewound step; non-finite become gaps', () => {
-    const base = { loss: seriesFromPoints([{ step: 1, value: 1 }, { step: 3, value: 0.5 }]) };
+    const base = { loss: seriesFromPoints([{ step: 1, value: 1, ts: 5 }, { step: 3, value: 0.5, ts: 6 }]) };
     const next = mergeLivePoints(base, [pt('loss', 4, 0.4, 10), pt('loss', 3, 0.45, 11), pt('loss', 2, 0.7, 12), pt('acc', 1, 'NaN', 13)]);
-    expect(next.loss).toEqual({ steps: [1, 2, 3, 4], values: [1, 0.7, 0.45, 0.4] });
-    expect(next.acc).toEqual({ steps: [1], values: [null] });
+    expect(next.loss).toEqual({ steps: [1, 2, 3, 4], values: [1, 0.7, 0.45, 0.4], times: [5, 0, 0, 0] });
+    expect(next.acc).toEqual({ steps: [1], values: [null], times: [0] });
     expect(base.loss.steps).toEqual([1, 3]); // not mutated
   });
   test('align on the union of steps', () => {
@@ -93,6 +111,28 @@ describe('series', () => {
       [10, 20, null],
       [null, 5, 6],
     ]);
+  });
+  test('series at the same steps share their x axis', () => {
+    const steps = [0, 1, 2];
+    const [x, a, b] = alignSeries([{ steps, values: [1, 2, 3] }, { steps: [0, 1, 2], values: [4, null, 6] }]);
+    expect(x).toEqual([0, 1, 2]);
+    expect(a).toEqual([1, 2, 3]);
+    expect(b).toEqual([4, null, 6]);
+  });
+  test('smoothing: a debiased moving average that skips gaps; log axes drop non-positive values', () => {
+    expect(smooth([2, 2, 2], 0.9)).toEqual([2, 2, 2].map(() => expect.closeTo(2, 10)));
+    const s = smooth([0, 10, null, 10], 0.5);
+    expect(s[0]).toBe(0);
+    expect(s[1]).toBeCloseTo(10 * 0.5 / 0.75, 10);
+    expect(s[2]).toBeNull();
+    expect(smooth([1, 2], 0)).toEqual([1, 2]);
+    expect(positiveOnly([1, 0, -2, null, 3])).toEqual([1, null, null, null, 3]);
+  });
+  test('x by time: seconds, sorted when a resumed attempt goes back in time', () => {
+    const s = { steps: [0, 1, 2], values: [1, 2, 3], times: [3000, 1000, 2000] };
+    expect(toXY(s, 'relative')).toEqual({ steps: [0, 1, 2], values: [2, 3, 1] });
+    expect(toXY(s, 'time').steps).toEqual([1, 2, 3]);
+    expect(toXY(s, 'step')).toEqual({ steps: [0, 1, 2], values: [1, 2, 3] });
   });
   test('resume after the highest seq fetched', () => {
     expect(resumeSeq([])).toBe(0);

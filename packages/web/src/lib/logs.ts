@@ -89,3 +89,52 @@ export function filterLogsCached(cache: FilterCache | null, lines: readonly LogL
   }
   return { lines, key, idx: filterLogs(lines, f) };
 }
+
+export interface Grouped {
+  /** Index (into the lines) of each shown row: the first of a run of repeats. */
+  idx: number[];
+  /** How many consecutive identical lines each row stands for. */
+  counts: number[];
+  /** The lines and filtered indexes this grouping was made from (for incremental updates). */
+  from: readonly number[];
+  lines: readonly LogLine[];
+}
+
+const sameLine = (a: LogLine, b: LogLine) => a.text === b.text && a.stream === b.stream && a.level === b.level;
+
+/**
+ * Collapse runs of identical consecutive lines (same text, stream and level) among the shown
+ * ones into one row with a count. Incremental like filterLogsCached: when the shown indexes
+ * only grew, the new tail is folded onto the last group.
+ */
+export function groupRepeats(lines: readonly LogLine[], idx: readonly number[], prev: Grouped | null): Grouped {
+  let out: Grouped;
+  let start: number;
+  const grew = prev && prev.lines.length <= lines.length && prev.lines.length > 0 && prev.lines[0] === lines[0] && prev.lines[prev.lines.length - 1] === lines[prev.lines.length - 1];
+  if (prev && grew && prev.from.length <= idx.length && prev.from.length > 0 && prev.from[0] === idx[0] && prev.from[prev.from.length - 1] === idx[prev.from.length - 1]) {
+    if (prev.from.length === idx.length) return prev;
+    out = { idx: prev.idx.slice(), counts: prev.counts.slice(), from: idx, lines };
+    start = prev.from.length;
+  } else {
+    out = { idx: [], counts: [], from: idx, lines };
+    start = 0;
+  }
+  for (let k = start; k < idx.length; k++) {
+    const i = idx[k]!;
+    const n = out.idx.length;
+    if (n > 0 && sameLine(lines[out.idx[n - 1]!]!, lines[i]!)) out.counts[n - 1]!++;
+    else {
+      out.idx.push(i);
+      out.counts.push(1);
+    }
+  }
+  return out;
+}
+
+/** Lines as plain text (for copy and download): time, stream, level, text. */
+export function linesAsText(lines: readonly LogLine[], idx?: readonly number[]): string {
+  const pick = idx ? idx.map((i) => lines[i]!) : lines;
+  let out = '';
+  for (const l of pick) out += `${new Date(l.ts).toISOString()} ${l.stream}${l.level && l.level !== 'INFO' ? ` ${l.level}` : ''} ${l.text}\n`;
+  return out;
+}

@@ -1,21 +1,24 @@
 import type { MetricPoint, SeriesPoint } from '@workbench/api';
 import { fromWireNumber } from './wire';
 
-/** One metric as two parallel arrays sorted by step (what a chart draws). */
+/** One metric as parallel arrays sorted by step (what a chart draws); `times` in ms since the epoch. */
 export interface Series {
   steps: number[];
   values: Array<number | null>;
+  times: number[];
 }
 
-export function seriesFromPoints(points: readonly Pick<SeriesPoint, 'step' | 'value'>[]): Series {
+export function seriesFromPoints(points: readonly (Pick<SeriesPoint, 'step' | 'value'> & { ts?: number })[]): Series {
   const steps: number[] = [];
   const values: Array<number | null> = [];
+  const times: number[] = [];
   for (const p of points) {
     const v = fromWireNumber(p.value);
     steps.push(p.step);
     values.push(Number.isFinite(v) ? v : null);
+    times.push(p.ts ?? 0);
   }
-  return { steps, values };
+  return { steps, values, times };
 }
 
 function lowerBound(a: number[], x: number): number {
@@ -41,11 +44,11 @@ export function mergeLivePoints(prev: Record<string, Series>, points: readonly M
   for (const p of points) {
     let s = next[p.key];
     if (!s) {
-      s = { steps: [], values: [] };
+      s = { steps: [], values: [], times: [] };
       next[p.key] = s;
       copied.add(p.key);
     } else if (!copied.has(p.key)) {
-      s = { steps: s.steps.slice(), values: s.values.slice() };
+      s = { steps: s.steps.slice(), values: s.values.slice(), times: s.times.slice() };
       next[p.key] = s;
       copied.add(p.key);
     }
@@ -55,29 +58,50 @@ export function mergeLivePoints(prev: Record<string, Series>, points: readonly M
     if (n === 0 || p.step > s.steps[n - 1]!) {
       s.steps.push(p.step);
       s.values.push(val);
+      s.times.push(p.ts);
     } else {
       const i = lowerBound(s.steps, p.step);
-      if (s.steps[i] === p.step) s.values[i] = val;
-      else {
+      if (s.steps[i] === p.step) {
+        s.values[i] = val;
+        s.times[i] = p.ts;
+      } else {
         s.steps.splice(i, 0, p.step);
         s.values.splice(i, 0, val);
+        s.times.splice(i, 0, p.ts);
       }
     }
   }
   return next;
 }
 
+/** What alignSeries needs of a series: x values (sorted) and y values. */
+export interface XY {
+  steps: readonly number[];
+  values: ReadonlyArray<number | null>;
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * Align several series on one sorted x axis (the union of their steps), nulls where a series
  * has no point: the data layout uPlot wants for overlaid lines.
  */
-export function alignSeries(list: readonly Series[]): [number[], ...Array<Array<number | null>>] {
+export function alignSeries(list: readonly XY[]): [number[], ...Array<Array<number | null>>] {
+  // Series logged at the same steps (a sweep's runs, a chart of one run) share their x axis
+  // as is: no union to build (20 series of 100,000 points stay cheap).
+  const first = list[0]?.steps;
+  if (first && list.every((s) => sameNumbers(s.steps, first))) return [first as number[], ...list.map((s) => s.values as Array<number | null>)];
   const xs = new Set<number>();
   for (const s of list) for (const x of s.steps) xs.add(x);
   const x = Array.from(xs).sort((a, b) => a - b);
   const index = new Map<number, number>();
   x.forEach((v, i) => index.set(v, i));
-  const ys = list.map((s) => {
+  const ys: Array<Array<number | null>> = list.map((s) => {
     const y: Array<number | null> = new Array(x.length).fill(null);
     for (let i = 0; i < s.steps.length; i++) y[index.get(s.steps[i]!)!] = s.values[i] ?? null;
     return y;

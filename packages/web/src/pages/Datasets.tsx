@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Database, FileText, Upload } from 'lucide-react';
+import { Database, FileText, ShieldCheck, Upload } from 'lucide-react';
 import { useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { EmptyState, ErrorState, Modal, PageHeader, Section, SkeletonRows, StatusBadge } from '../components/ui';
@@ -165,6 +165,19 @@ export function DatasetPage() {
     queryFn: async () => (await api().listRuns({ dataset: d.data!.id, limit: 1000 })).runs,
   });
 
+  const verify = useMutation({
+    mutationFn: () => api().verifyDataset(d.data!.id),
+    onSuccess: (r) => {
+      if (r.ok) toast(`${r.dataset.name} v${r.dataset.version} is intact`, { kind: 'success', description: `${r.filesChecked.toLocaleString()} file(s), ${formatBytes(r.bytesChecked)} re-hashed: every blob matches its fingerprint.` });
+      else
+        toast(`${r.dataset.name} v${r.dataset.version} is damaged`, {
+          kind: 'error',
+          description: `${r.missing.length} missing, ${r.corrupt.length} corrupt${r.manifestOk ? '' : ', manifest unreadable'}. Import the source again (wb dataset import ${r.dataset.sourcePath}) to restore the content.`,
+        });
+    },
+    onError: (err) => toast('Could not verify the dataset', { kind: 'error', description: describeError(err).title }),
+  });
+
   if (d.error) return <ErrorState error={d.error} onRetry={() => void d.refetch()} back={{ to: '/datasets', label: 'All datasets' }} />;
   const ds = d.data;
   return (
@@ -177,6 +190,13 @@ export function DatasetPage() {
         }
         title={ds ? `${ds.name} v${ds.version}` : '…'}
         subtitle={ds && <span className="font-mono text-xs">{ds.fingerprint}</span>}
+        actions={
+          ds && (
+            <button className="btn" onClick={() => verify.mutate()} disabled={verify.isPending} data-testid="verify-dataset" title="Re-hash every stored file and compare with the fingerprints">
+              <ShieldCheck size={14} /> {verify.isPending ? 'Verifying…' : 'Verify'}
+            </button>
+          )
+        }
       />
       {ds && (
         <div className="mb-5 grid grid-cols-2 gap-3 lg:grid-cols-4">

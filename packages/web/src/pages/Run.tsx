@@ -1,16 +1,17 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Artifact, LogLine, MetricPoint, Run, RunDetail } from '@workbench/api';
-import { Ban, Download, FileBox, LineChart, RotateCcw, Terminal, Trash2 } from 'lucide-react';
+import { Ban, Download, FileBox, FolderInput, LineChart, RotateCcw, Terminal, Trash2 } from 'lucide-react';
 import { memo, useEffect, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { MetricChart } from '../components/Chart';
+import { ChartControls, MetricChart, usePagePrefs } from '../components/Chart';
+import type { ChartPrefs } from '../lib/chart-data';
 import { LogConsole } from '../components/LogConsole';
-import { ConfirmDialog, EmptyState, ErrorState, PageHeader, ProgressBar, Section, Skeleton, SkeletonRows, StatusBadge } from '../components/ui';
+import { ConfirmDialog, EmptyState, ErrorState, Modal, PageHeader, ProgressBar, Section, Skeleton, SkeletonRows, StatusBadge } from '../components/ui';
 import { api, describeError } from '../lib/api';
 import { formatBytes, formatDuration, formatNumber, formatValue, progressFraction, runDuration, shortHash, shortId, timeAgo } from '../lib/format';
 import { isTerminal, useNow } from '../lib/hooks';
 import { useFrameBatcher } from '../lib/live';
-import { appendLines } from '../lib/logs';
+import { appendLines, linesAsText } from '../lib/logs';
 import { mergeLivePoints, resumeSeq, seriesFromPoints, type Series } from '../lib/series';
 import { toast } from '../lib/toast';
 
@@ -86,7 +87,7 @@ function useRunLive(id: string) {
   return { ...state, loadError, loadEarlier };
 }
 
-const MetricCard = memo(function MetricCard({ name, series }: { name: string; series: Series }) {
+const MetricCard = memo(function MetricCard({ name, series, prefs }: { name: string; series: Series; prefs: ChartPrefs }) {
   const lines = useMemo(() => [{ label: name, series }], [name, series]);
   const last = series.values.length ? series.values[series.values.length - 1] : null;
   let min = Infinity;
@@ -106,7 +107,7 @@ const MetricCard = memo(function MetricCard({ name, series }: { name: string; se
           {Number.isFinite(min) && ` · min ${formatNumber(min)} · max ${formatNumber(max)}`} · {series.steps.length.toLocaleString()} pts
         </span>
       </div>
-      <MetricChart lines={lines} height={200} />
+      <MetricChart lines={lines} height={200} prefs={prefs} />
     </div>
   );
 });
@@ -175,6 +176,60 @@ function TagForm({ runId }: { runId: string }) {
   );
 }
 
+function MoveDialog({ run, open, onOpenChange }: { run: RunDetail; open: boolean; onOpenChange: (o: boolean) => void }) {
+  const qc = useQueryClient();
+  const projects = useQuery({ queryKey: ['projects'], queryFn: () => api().listProjects(), enabled: open });
+  const others = (projects.data ?? []).filter((p) => p.id !== run.projectId);
+  const [to, setTo] = useState('');
+  const [busy, setBusy] = useState(false);
+  const target = to || others[0]?.name || '';
+  return (
+    <Modal open={open} onOpenChange={onOpenChange} title={`Move ${run.name} to another project`} description="Its logs, metrics, artifacts and dataset links move with it.">
+      {projects.isPending ? (
+        <SkeletonRows rows={2} />
+      ) : others.length === 0 ? (
+        <div className="text-[13px] text-muted">
+          There is no other project yet. Create one on the <Link className="text-accent-600 underline" to="/projects?create=1">projects page</Link> (or <code className="font-mono">wb project create NAME</code>), then move the run.
+        </div>
+      ) : (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            setBusy(true);
+            api()
+              .moveRun(run.id, target)
+              .then((r) => {
+                onOpenChange(false);
+                toast(`Moved ${r.name} to ${target}`, { kind: 'success' });
+                void qc.invalidateQueries({ queryKey: ['run', run.id] });
+                void qc.invalidateQueries({ queryKey: ['runs'] });
+              })
+              .catch((err: unknown) => toast('Could not move the run', { kind: 'error', description: `${describeError(err).title} ${describeError(err).hint}`.trim() }))
+              .finally(() => setBusy(false));
+          }}
+        >
+          <label className="label" htmlFor="move-to">
+            Project
+          </label>
+          <select id="move-to" className="input" value={target} onChange={(e) => setTo(e.target.value)} autoFocus>
+            {others.map((p) => (
+              <option key={p.id}>{p.name}</option>
+            ))}
+          </select>
+          <div className="mt-5 flex justify-end gap-2">
+            <button type="button" className="btn" onClick={() => onOpenChange(false)}>
+              Cancel
+            </button>
+            <button type="submit" className="btn btn-primary" disabled={busy || !target} data-testid="move-confirm">
+              {busy ? 'Moving…' : 'Move run'}
+            </button>
+          </div>
+        </form>
+      )}
+    </Modal>
+  );
+}
+
 export function RunPage() {
   const { id = '' } = useParams();
   const q = useQuery({ queryKey: ['run', id], queryFn: () => api().getRun(id) });
@@ -183,11 +238,13 @@ export function RunPage() {
   const [cancelling, setCancelling] = useState(false);
   const [resuming, setResuming] = useState(false);
   const [trashing, setTrashing] = useState(false);
+  const [moving, setMoving] = useState(false);
   const navigate = useNavigate();
   const qc = useQueryClient();
   const run = q.data;
   const now = useNow(1000, !!run && !isTerminal(run.status));
   const keys = useMemo(() => Object.keys(live.series).sort(), [live.series]);
+  const prefs = usePagePrefs(false);
 
   if (q.error) return <ErrorState error={q.error} onRetry={() => void q.refetch()} back={{ to: '/runs', label: 'All runs' }} />;
 
@@ -256,8 +313,12 @@ export function RunPage() {
           )
         }
         actions={
-          run &&
-          (!isTerminal(run.status) ? (
+          run && (
+            <>
+              <button className="btn" onClick={() => setMoving(true)} data-testid="move-run" title="Move this run to another project">
+                <FolderInput size={14} /> Move
+              </button>
+              {!isTerminal(run.status) ? (
             <button className="btn btn-danger" onClick={() => setConfirm(true)} data-testid="cancel-run">
               <Ban size={14} /> Cancel run
             </button>
@@ -272,7 +333,9 @@ export function RunPage() {
                 <Trash2 size={14} /> Delete
               </button>
             </>
-          ))
+          )}
+            </>
+          )
         }
       />
       {run && (run.status === 'running' || run.progress) && (
@@ -289,9 +352,12 @@ export function RunPage() {
       <div className="grid gap-5 xl:grid-cols-[1fr_320px]">
         <div className="min-w-0 space-y-5">
           <div>
-            <h2 className="mb-2 flex items-center gap-2 text-[13px] font-semibold">
-              <LineChart size={14} /> Metrics
-            </h2>
+            <div className="mb-2 flex flex-wrap items-center justify-between gap-2">
+              <h2 className="flex items-center gap-2 text-[13px] font-semibold">
+                <LineChart size={14} /> Metrics
+              </h2>
+              {keys.length > 0 && <ChartControls />}
+            </div>
             {!live.ready ? (
               <div className="grid gap-3 lg:grid-cols-2">
                 <Skeleton className="h-60" />
@@ -306,7 +372,7 @@ export function RunPage() {
             ) : (
               <div className={keys.length === 1 ? 'grid gap-3' : 'grid gap-3 lg:grid-cols-2'} data-testid="metric-charts">
                 {keys.map((k) => (
-                  <MetricCard key={k} name={k} series={live.series[k]!} />
+                  <MetricCard key={k} name={k} series={live.series[k]!} prefs={prefs} />
                 ))}
               </div>
             )}
@@ -320,6 +386,19 @@ export function RunPage() {
               loading={!live.ready}
               hasEarlier={live.firstSeq > 1}
               onLoadEarlier={() => void live.loadEarlier()}
+              download={{
+                name: `${run?.name ?? 'run'}-${shortId(id)}.log`,
+                all: async () => {
+                  // Every stored line, a page at a time (the console holds only the newest).
+                  const parts: string[] = [];
+                  for (let after = 0; ; ) {
+                    const page = await api().getLogs(id, { after, limit: 100_000 });
+                    parts.push(linesAsText(page.lines));
+                    if (page.lines.length < 100_000) return parts;
+                    after = page.lastSeq;
+                  }
+                },
+              }}
               searchAll={async (text) => {
                 try {
                   return (await api().getLogs(id, { search: text, limit: 5000 })).lines;
@@ -410,6 +489,7 @@ export function RunPage() {
           )}
         </div>
       </div>
+      {run && <MoveDialog run={run} open={moving} onOpenChange={setMoving} />}
       <ConfirmDialog
         open={trashing}
         onOpenChange={setTrashing}

@@ -3,7 +3,7 @@ import { Monitor, Moon, Sun } from 'lucide-react';
 import { PageHeader, Section, Skeleton, cx } from '../components/ui';
 import { api } from '../lib/api';
 import { formatBytes } from '../lib/format';
-import { GO_KEYS } from '../lib/keyboard';
+import { SHORTCUTS } from '../lib/keyboard';
 import { useConnection } from '../lib/live';
 import { setTheme, useTheme, type Theme } from '../lib/theme';
 import { forgetToken } from '../lib/token';
@@ -55,15 +55,9 @@ export function SettingsPage() {
       </Section>
       <Section title="Keyboard">
         <ul className="grid grid-cols-2 gap-x-6 gap-y-1.5 p-4 text-[13px]">
-          <li className="flex justify-between">
-            Focus search <span className="kbd">/</span>
-          </li>
-          <li className="flex justify-between">
-            Close a dialog <span className="kbd">Esc</span>
-          </li>
-          {Object.entries(GO_KEYS).map(([k, to]) => (
-            <li key={k} className="flex justify-between">
-              {to === '/runs/new' ? 'Start a run' : `Go to ${to === '/' ? 'dashboard' : to.slice(1)}`} <span className="kbd">g {k}</span>
+          {SHORTCUTS.map(([keys, what]) => (
+            <li key={keys} className="flex justify-between">
+              {what} <span className="kbd">{keys}</span>
             </li>
           ))}
         </ul>
