@@ -8,6 +8,7 @@ import { registerModel } from './commands/model.js';
 import { registerServeModel } from './commands/serve-model.js';
 import { llmGroup, registerLlmConform, registerLlmServe } from './commands/llm-serve.js';
 import { registerGc, registerServe, registerTemplate, registerWorkspace } from './commands/misc.js';
+import { registerPlan } from './commands/plan.js';
 import { registerProject } from './commands/project.js';
 import { registerRun } from './commands/run.js';
 
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerWorkspace(program);
   registerGc(program);
+  registerPlan(program);
   registerModel(program);
   registerExport(program);
   registerServeModel(program);

@@ -12,9 +12,12 @@
  *                         + V row indices: u · n_embd_v_gqa · 8 (u · 8 with flash attention)
  *                         + K row indices: u · 8 ] + 16 · u
  *   attention = inputs + (no FA: cells · u · n_head · 4 for KQ, soft-maxed in place) + 5 · E · u · 4
- *   ffn       = (inputs, unless the model has one layer) + dense: 3 · n_ff · u · 4 + 3 · E · u · 4
+ *   ffn       = (inputs, unless the model has one layer) + dense: 3 · n_ff · u · 4 + (3; 4 with FA over an f16/f32 cache) · E · u · 4
  *                                                          MoE:   3 · n_ff_exp · k · u · 4 + (k + 2) · E · u · 4 + 3 · n_expert · u · 4
  *   output    = n_vocab · u · 4 + 2 · E · u · 4
+ *
+ * `cells` is one sequence's stream: llama.cpp (kv_unified = false, node-llama-cpp's default)
+ * keeps a KV stream per sequence and the attention graph spans one stream.
  *
  * Limits, stated plainly: the allocator's placement adds up to about two E-vectors
  * (2 · E · u · 4 bytes) of fragmentation in some shapes (seen up to 3.5 % on tiny models,
@@ -27,8 +30,13 @@ import type { ModelSpec } from './spec.js';
 
 export interface ComputeSettings {
   ubatch: number;
+  /** Total KV cells (all sequences). */
   context: number;
   flashAttention: boolean;
+  /** Sequences: llama.cpp keeps one KV stream per sequence, and the attention graph spans one stream's cells. */
+  streams: number;
+  /** KV cache in a block-quantised type (q8_0, q4_0 …). */
+  quantizedKv: boolean;
 }
 
 export function llamaCppComputeBytes(spec: ModelSpec, caches: readonly LayerCache[], s: ComputeSettings): number {
@@ -44,16 +52,17 @@ export function llamaCppComputeBytes(spec: ModelSpec, caches: readonly LayerCach
     const m = l.mixer;
     const qWidth = m.type === 'attention' ? Math.max(E, m.nHead * m.headDimK) : E;
     if (m.type === 'attention') {
+      const cells = c.cells / Math.max(1, s.streams);
       const vDim = kvElementsPerToken(m, true).v;
       const idx = fa ? u * 8 : u * vDim * 8;
       const key = m.window === null ? 'full' : 'swa';
-      groups.set(key, Math.max(groups.get(key) ?? 0, c.cells * u * (fa ? 2 : 4) + idx + u * 8));
-      attnPeak = Math.max(attnPeak, (fa ? 0 : c.cells * u * m.nHead * 4) + 5 * qWidth * u * 4);
+      groups.set(key, Math.max(groups.get(key) ?? 0, cells * u * (fa ? 2 : 4) + idx + u * 8));
+      attnPeak = Math.max(attnPeak, (fa ? 0 : cells * u * m.nHead * 4) + 5 * qWidth * u * 4);
     } else {
       attnPeak = Math.max(attnPeak, 5 * E * u * 4);
     }
     const f = l.ffn;
-    if (f.type === 'dense') ffnPeak = Math.max(ffnPeak, 3 * f.intermediate * u * 4 + 3 * E * u * 4);
+    if (f.type === 'dense') ffnPeak = Math.max(ffnPeak, 3 * f.intermediate * u * 4 + (fa && !s.quantizedKv ? 4 : 3) * E * u * 4);
     else if (f.type === 'moe') ffnPeak = Math.max(ffnPeak, 3 * f.expertIntermediate * f.nActive * u * 4 + (f.nActive + 2) * E * u * 4 + 3 * f.nExperts * u * 4);
   });
   let inputs = 16 * u;

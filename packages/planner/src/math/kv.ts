@@ -11,9 +11,9 @@
  *   An engine that decompresses (transformers' eager DeepSeek code) caches
  *   n_heads · (qk_nope + qk_rope) for K and n_heads · v_head_dim for V instead.
  * Sliding window (Mistral, Gemma 2/3 local layers, gpt-oss): a layer keeps at most
- *   window (+ attention-sink tokens) tokens. llama.cpp sizes its SWA cache as
- *   pad256(min(n_ctx, window · n_seq + n_ubatch + 1)) cells (measured: window 128, ubatch 256
- *   → 512 cells; window 256, ubatch 512 → 1024).
+ *   window (+ attention-sink tokens) tokens. llama.cpp sizes its SWA cache, per sequence
+ *   stream, as min(n_ctx_seq, pad256(window + n_ubatch + 1)) cells (measured: window 128,
+ *   ubatch 256 → 512 cells; window 256, ubatch 512 → 1024).
  * Quantised caches (q8_0, q4_0 …) store whole blocks per row of n_kv_heads · head_dim.
  *
  * Recurrent layers keep a state per sequence, constant in context length:
@@ -51,7 +51,9 @@ export function cacheCells(m: AttentionMixer, s: CacheSettings, engine: EnginePr
   const full = padTo(s.context, engine.kvPadTokens) * s.batch;
   if (m.window === null) return full;
   const w = m.window + m.sinkTokens;
-  if (engine.name === 'llama.cpp') return Math.min(full, padTo(w * s.batch + Math.min(s.ubatch, s.context) + 1, engine.kvPadTokens));
+  // llama.cpp keeps one stream per sequence (kv_unified = false); each SWA stream holds
+  // pad256(window + n_ubatch + 1) cells at most.
+  if (engine.name === 'llama.cpp') return Math.min(full, padTo(w + Math.min(s.ubatch, s.context * s.batch) + 1, engine.kvPadTokens) * s.batch);
   return Math.min(full, padTo(Math.min(w, s.context), engine.kvPadTokens) * s.batch);
 }
 

@@ -140,7 +140,7 @@ function memoryAt(p: Prepared, engine: EngineProfile, context: number, batch: nu
   }
   const compute =
     engine.computeModel === 'llama.cpp-graph'
-      ? llamaCppComputeBytes(p.spec, caches, { ubatch, context: padTo(context, engine.kvPadTokens) * batch, flashAttention: fa })
+      ? llamaCppComputeBytes(p.spec, caches, { ubatch, context: padTo(context, engine.kvPadTokens) * batch, flashAttention: fa, streams: batch, quantizedKv: (storageType(kvDtype)?.blockSize ?? 1) > 1 })
       : activationEstimateBytes(p.spec, Math.min(context * batch, engine.name === 'vllm' ? 8192 : context * batch), batch);
   // llama.cpp keeps fp32 logits for one output per sequence between calls.
   const output = engine.name === 'llama.cpp' ? p.spec.vocabSize * 4 * batch : 0;

@@ -1,0 +1,92 @@
+/**
+ * The accuracy harness: write small random-weight GGUF models of several architectures and
+ * weight types, load each with llama.cpp (node-llama-cpp, CPU), read what llama.cpp says it
+ * allocated, and line it up with the planner's prediction for the same file and settings.
+ * Used by engine-compare.integration.test.ts and bench/planner.bench.mjs.
+ */
+import path from 'node:path';
+import type { TinyModelOptions } from '@workbench/gguf';
+import { compare, parseLlamaCppLog, type Measurement, type ReconcileRow } from '../reconcile/index.js';
+import { loadSource } from '../ingest/source.js';
+import { planSource } from '../planner.js';
+import type { Plan } from '../math/index.js';
+
+export interface EngineCase {
+  name: string;
+  model: TinyModelOptions;
+  context: number;
+  ubatch: number;
+  sequences?: number;
+  flashAttention?: boolean;
+  kvType?: 'f16' | 'q8_0';
+}
+
+const base = { nLayer: 4, nEmbd: 512, nHead: 8, nFf: 1536, nVocab: 8000, contextLength: 16384, seed: 3 } satisfies TinyModelOptions;
+
+/** Shapes and settings chosen so every component is at least a few MiB (llama.cpp prints sizes to 0.01 MiB). */
+export const ENGINE_CASES: EngineCase[] = [
+  { name: 'llama GQA q8_0', model: { ...base, nHeadKv: 2, weightType: 'q8_0' }, context: 4096, ubatch: 512 },
+  { name: 'llama MHA f16', model: { ...base, nHeadKv: 8, weightType: 'f16' }, context: 2048, ubatch: 256 },
+  { name: 'llama MQA f32 flash-attn', model: { ...base, nHeadKv: 1, weightType: 'f32' }, context: 8192, ubatch: 512, flashAttention: true },
+  { name: 'qwen2 GQA q8_0, 2 sequences', model: { ...base, architecture: 'qwen2', nHeadKv: 2, weightType: 'q8_0' }, context: 2048, ubatch: 512, sequences: 2 },
+  { name: 'gemma2 local/global f16', model: { ...base, architecture: 'gemma2', nHeadKv: 4, weightType: 'f16', slidingWindow: 256 }, context: 4096, ubatch: 512 },
+  { name: 'llama MoE 8×top-2 q8_0 flash-attn', model: { ...base, nHeadKv: 2, weightType: 'q8_0', nExpert: 8, nExpertUsed: 2 }, context: 4096, ubatch: 512, flashAttention: true },
+  { name: 'llama tied f16, ubatch 128', model: { ...base, nHeadKv: 4, weightType: 'f16', tieEmbeddings: true, nVocab: 32000 }, context: 4096, ubatch: 128 },
+  { name: 'llama q8_0 KV cache q8_0', model: { ...base, nHeadKv: 2, weightType: 'q8_0' }, context: 8192, ubatch: 512, flashAttention: true, kvType: 'q8_0' },
+];
+
+export interface CaseResult {
+  case: string;
+  plan: Plan;
+  measured: Measurement;
+  rows: ReconcileRow[];
+  /** node-llama-cpp's model.size: the exact bytes of all tensors. */
+  modelSizeBytes: number;
+  loadMs: number;
+}
+
+export interface EngineHarness {
+  run(c: EngineCase): Promise<CaseResult>;
+  dispose(): Promise<void>;
+}
+
+export async function engineHarness(dir: string, opts: { threads?: number } = {}): Promise<EngineHarness> {
+  const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
+  const { writeTinyModel } = await import('@workbench/gguf');
+  const logs: string[] = [];
+  const threads = opts.threads ?? 2;
+  const llama = await getLlama({ gpu: false, build: 'never', maxThreads: threads, logLevel: LlamaLogLevel.info, logger: (_level, message) => void logs.push(message) });
+  return {
+    async run(c) {
+      const file = path.join(dir, `${c.name.replace(/[^a-z0-9]+/gi, '-')}.gguf`);
+      await writeTinyModel(file, c.model);
+      logs.length = 0;
+      const t0 = performance.now();
+      const model = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
+      const ctx = await model.createContext({
+        contextSize: c.context,
+        batchSize: c.ubatch,
+        sequences: c.sequences ?? 1,
+        flashAttention: c.flashAttention ?? false,
+        threads,
+        ...(c.kvType === 'q8_0' ? { experimentalKvCacheKeyType: 'Q8_0' as const, experimentalKvCacheValueType: 'Q8_0' as const } : {}),
+      });
+      const loadMs = performance.now() - t0;
+      // llama.cpp's log lines reach the logger asynchronously.
+      for (let i = 0; i < 100 && !logs.some((l) => /compute buffer size/.test(l)); i++) await new Promise((r) => setTimeout(r, 20));
+      const measured = parseLlamaCppLog(logs.join('\n'));
+      const modelSizeBytes = model.size;
+      await ctx.dispose();
+      await model.dispose();
+      const src = await loadSource(file);
+      const plan = planSource(src, { engine: 'llama.cpp', context: c.context, batch: c.sequences ?? 1, ubatch: c.ubatch, flashAttention: c.flashAttention ?? false, kvDtype: c.kvType ?? 'f16' });
+      return { case: c.name, plan, measured, rows: compare(plan, measured), modelSizeBytes, loadMs };
+    },
+    async dispose() {
+      await llama.dispose();
+    },
+  };
+}
+
+/** llama.cpp prints MiB with two decimals: a measured value is only known to ±0.005 MiB. */
+export const LOG_RESOLUTION_BYTES = 0.005 * 1024 * 1024;
