@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
 import type { ModelVersion } from '@workbench/api';
 import { OperationalError, UserError, fromSystemError } from '@workbench/core';
+import { BufferPool, pooledFileReader, pooledFileWriter } from './pooled-io.js';
 import { MANIFEST, buildManifest, bundleFiles, modelPathInBundle, type BundleManifest, type ManifestFile } from './manifest.js';
 
 export interface ExportSource {
@@ -34,22 +33,6 @@ function checkServable(v: ModelVersion): void {
   }
 }
 
-/** Hashes what flows through and counts it, so the artifact is read once. */
-function hashing(): Transform & { digest: () => string; bytes: () => number } {
-  const h = createHash('sha256');
-  let n = 0;
-  const t = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      h.update(chunk);
-      n += chunk.length;
-      cb(null, chunk);
-    },
-  }) as Transform & { digest: () => string; bytes: () => number };
-  t.digest = () => h.digest('hex');
-  t.bytes = () => n;
-  return t;
-}
-
 async function removeQuietly(p: string): Promise<void> {
   await rm(p, { recursive: true, force: true }).catch(() => undefined);
 }
@@ -73,23 +56,20 @@ export async function exportZip(src: ExportSource, out: string, opts: { onProgre
   const zip = new yazl.ZipFile();
   const entries: Array<{ path: string; data?: Buffer }> = [...small.map((f) => ({ path: f.path, data: f.data })), { path: MANIFEST, data: manifestData }, { path: modelPath }];
   entries.sort((a, b) => (a.path < b.path ? -1 : 1));
-  const hasher = hashing();
-  let done = 0;
-  hasher.on('data', (c: Buffer) => {
-    done += c.length;
-    opts.onProgress?.(done, v.size);
-  });
+  // The model is read once, through a few fixed buffers, and hashed on the way.
+  const pool = new BufferPool();
+  const reader = pooledFileReader(src.artifactPath, pool, (done) => opts.onProgress?.(done, v.size));
   for (const e of entries) {
     const common = { mtime: FIXED_MTIME, mode: 0o100644, forceDosTimestamp: true };
     if (e.data) zip.addBuffer(e.data, e.path, { ...common, compress: true });
     // Model weights barely compress: stored, they stream at disk speed with flat memory.
-    else zip.addReadStream(createReadStream(src.artifactPath, { highWaterMark: 1024 * 1024 }).pipe(hasher), e.path, { ...common, compress: false, size: v.size });
+    else zip.addReadStream(reader, e.path, { ...common, compress: false, size: v.size });
   }
   zip.end();
   try {
     await mkdir(path.dirname(path.resolve(out)), { recursive: true });
-    await pipeline(zip.outputStream, createWriteStream(tmp));
-    if (hasher.digest() !== v.sha256) throw new OperationalError('IO_ERROR', `the stored artifact of ${v.modelName}@${v.version} does not match its SHA-256`, { hint: 'the blob store is damaged: wb workspace verify' });
+    await pipeline(zip.outputStream, pooledFileWriter(tmp, pool));
+    if (reader.sha256() !== v.sha256) throw new OperationalError('IO_ERROR', `the stored artifact of ${v.modelName}@${v.version} does not match its SHA-256`, { hint: 'the blob store is damaged: wb workspace verify' });
     await rename(tmp, out);
   } catch (err) {
     await removeQuietly(tmp);
