@@ -8,6 +8,7 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 import type { ZodType } from 'zod';
 import type { App, ServerContext } from './context.js';
 import { errorBody, mapError } from './errors.js';
+import { cacheRoutes } from './routes/cache.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { llmRoutes } from './routes/llm.js';
 import { miscRoutes } from './routes/misc.js';
@@ -201,6 +202,7 @@ export async function buildApp(ws: Workspace, opts: BuildAppOptions): Promise<Ap
       miscRoutes(a, ctx);
       projectRoutes(a, ctx);
       datasetRoutes(a, ctx);
+      cacheRoutes(a, ctx);
       runRoutes(a, ctx);
       llmRoutes(a, ctx);
       modelRoutes(a, ctx);

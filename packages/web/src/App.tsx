@@ -4,6 +4,7 @@ import { createBrowserRouter, Link, RouterProvider } from 'react-router';
 import { Layout } from './components/Layout';
 import { CommandLine, EmptyState, SkeletonRows } from './components/ui';
 import { saveToken } from './lib/token';
+import { CachePage } from './pages/Cache';
 import { DashboardPage } from './pages/Dashboard';
 import { DatasetPage, DatasetsPage } from './pages/Datasets';
 import { NewRunPage } from './pages/NewRun';
@@ -38,6 +39,7 @@ const router = createBrowserRouter([
       { path: 'runs/new', element: <NewRunPage /> },
       { path: 'runs/:id', element: later(<RunPage />) },
       { path: 'compare', element: later(<ComparePage />) },
+      { path: 'cache', element: <CachePage /> },
       { path: 'settings', element: <SettingsPage /> },
       { path: '*', element: <NotFound /> },
     ],
