@@ -12,7 +12,7 @@ import path from 'node:path';
 import { median, quick, report, root, round, tempHome } from './lib.mjs';
 
 const bin = path.join(root, 'packages/cli/dist/bundle/bin.js');
-const total = quick ? 10_000 : 100_000;
+const total = quick ? 3_000 : 100_000;
 const { dir, dispose } = await tempHome('wb-bench-mc-');
 const home = path.join(dir, 'home');
 const hf = path.join(home, '.cache', 'huggingface', 'hub');
@@ -115,7 +115,8 @@ const shaMs = performance.now() - t;
 if (s.status !== 0) throw new Error(`sha256sum failed: ${s.stderr}`);
 t = performance.now();
 spawnSync('sh', ['-c', `xargs -0 cat < '${listFile}' > /dev/null`]);
-if (!process.env.KEEP) await dispose(); else console.error(dir);
+if (process.env.WB_BENCH_KEEP) console.error(`kept ${dir}`);
+else await dispose();
 report('modelcache', {
   files,
   models: firstScan.stats.models,
