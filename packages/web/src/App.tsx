@@ -15,6 +15,7 @@ import { SettingsPage } from './pages/Settings';
 // The pages that draw charts (and need uPlot) load on first visit.
 const RunPage = lazy(() => import('./pages/Run').then((m) => ({ default: m.RunPage })));
 const ComparePage = lazy(() => import('./pages/Compare').then((m) => ({ default: m.ComparePage })));
+const LlmPage = lazy(() => import('./pages/Llm').then((m) => ({ default: m.LlmPage })));
 const later = (el: ReactNode) => <Suspense fallback={<SkeletonRows rows={8} />}>{el}</Suspense>;
 
 function NotFound() {
@@ -39,6 +40,7 @@ const router = createBrowserRouter([
       { path: 'runs/new', element: <NewRunPage /> },
       { path: 'runs/:id', element: later(<RunPage />) },
       { path: 'compare', element: later(<ComparePage />) },
+      { path: 'llm', element: later(<LlmPage />) },
       { path: 'cache', element: <CachePage /> },
       { path: 'settings', element: <SettingsPage /> },
       { path: '*', element: <NotFound /> },

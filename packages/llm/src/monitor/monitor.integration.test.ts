@@ -64,6 +64,12 @@ test('a sample: endpoints connected or not running with the reason, loaded model
   expect(live.source).toMatch(/engine counters/);
   expect(second.endpoints[0]!.live).toEqual({ generating: null, decodeTokPerS: null, prefillTokPerS: null, source: null });
 
+  // A request restarts a model's keep-alive clock: the next sample reads it as activity.
+  ollama.set('GET /api/ps', { body: fixture('ollama-ps.json').replace('2026-11-23T16:19:41.417231069Z', '2026-11-23T16:24:41.000000000Z') });
+  const third = await mon.sample();
+  expect(third.endpoints[0]!.live).toMatchObject({ generating: true, decodeTokPerS: null, source: expect.stringMatching(/keep-alive deadline moved/) });
+  expect((await mon.sample()).endpoints[0]!.live.generating).toBeNull();
+
   const prom = toPrometheus(second);
   expect(prom).toMatch(/^# HELP wb_llm_endpoint_up /m);
   expect(prom).toContain(`wb_llm_endpoint_up{endpoint="gone",kind="openai",url="${down}"} 0`);

@@ -25,6 +25,7 @@ export class LlmMonitor {
   private readonly prevCounters = new Map<string, { ts: number; prompt: number | null; predicted: number | null }>();
   private readonly observations = new Map<string, Observation>();
   private readonly pids = new Map<string, { pid: number | null; at: number }>();
+  private readonly prevExpiry = new Map<string, Map<string, string | null>>();
 
   constructor(private readonly opts: LlmMonitorOptions) {
     this.system = opts.system ?? new SystemCollector(opts.systemOptions ?? {});
@@ -66,11 +67,28 @@ export class LlmMonitor {
       const generating = c.requestsProcessing !== null ? c.requestsProcessing > 0 : decode !== null ? decode > 0 : null;
       return { generating, decodeTokPerS: decode, prefillTokPerS: prefill, source: 'engine counters (/metrics), tokens per sampling interval' };
     }
+    const active = this.expiryMoved(st);
     const o = this.observations.get(st.url);
     if (o && ts - o.at < (this.opts.observationTtlMs ?? 15_000)) {
       return { generating: null, decodeTokPerS: o.decode.tokPerS, prefillTokPerS: o.prefill.tokPerS, source: `last generation through Workbench (${o.decode.source})` };
     }
+    if (active) return { generating: true, decodeTokPerS: null, prefillTokPerS: null, source: 'request activity: a loaded model’s keep-alive deadline moved since the last sample' };
     return { generating: null, decodeTokPerS: null, prefillTokPerS: null, source: null };
+  }
+
+  /**
+   * Ollama-style runtimes restart a model's keep-alive clock around every request, so a moved
+   * expires_at is evidence of a request since the previous sample. An unmoved one proves
+   * nothing (a long request may be in flight), so it never reads as idle.
+   */
+  private expiryMoved(st: EndpointStatus): boolean {
+    if (!st.connected || st.kind === 'openai') return false;
+    const cur = new Map(st.loaded.map((m) => [m.name, m.expiresAt]));
+    const prev = this.prevExpiry.get(st.url);
+    this.prevExpiry.set(st.url, cur);
+    if (!prev) return false;
+    for (const [name, exp] of cur) if (prev.has(name) && prev.get(name) !== exp) return true;
+    return false;
   }
 
   private async pidOf(st: EndpointStatus): Promise<number | null> {
