@@ -97,15 +97,27 @@ async function userErrors<T>(fn: () => Promise<T>): Promise<T> {
 const num = (n: number, d = 2) => (n >= 1e9 ? `${(n / 1e9).toFixed(d)} B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} M` : String(n));
 const rate = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
 
-/** Consecutive layers that look the same, as ranges. */
-function groupLayers(layers: readonly LayerPlan[]): Array<{ range: string; l: LayerPlan; n: number }> {
-  const out: Array<{ from: number; to: number; l: LayerPlan }> = [];
+/** `0-31`, `0-40 step 2`, or a short list: the layers of one group. */
+function layerRange(ix: readonly number[]): string {
+  if (ix.length === 1) return String(ix[0]);
+  const step = ix[1]! - ix[0]!;
+  if (ix.every((v, i) => i === 0 || v - ix[i - 1]! === step)) return step === 1 ? `${ix[0]}-${ix[ix.length - 1]}` : `${ix[0]}-${ix[ix.length - 1]} every ${step}`;
+  return ix.length <= 6 ? ix.join(',') : `${ix.slice(0, 5).join(',')},… (${ix.length})`;
+}
+
+/** Layers of the same kind and cache (interleaved ones too), with the spread of their weights (quant mixes vary per layer). */
+function groupLayers(layers: readonly LayerPlan[]): Array<{ range: string; l: LayerPlan; w: string }> {
+  const groups = new Map<string, { ix: number[]; l: LayerPlan; min: number; max: number }>();
   for (const l of layers) {
-    const last = out[out.length - 1];
-    if (last && last.l.kind === l.kind && last.l.ffn === l.ffn && last.l.weightBytes === l.weightBytes && last.l.kvBytes === l.kvBytes && last.l.stateBytes === l.stateBytes) last.to = l.index;
-    else out.push({ from: l.index, to: l.index, l });
+    const key = `${l.kind}|${l.window}|${l.ffn}|${l.kvBytes}|${l.stateBytes}`;
+    const g = groups.get(key);
+    if (g) {
+      g.ix.push(l.index);
+      g.min = Math.min(g.min, l.weightBytes);
+      g.max = Math.max(g.max, l.weightBytes);
+    } else groups.set(key, { ix: [l.index], l, min: l.weightBytes, max: l.weightBytes });
   }
-  return out.map((g) => ({ range: g.from === g.to ? String(g.from) : `${g.from}-${g.to}`, l: g.l, n: g.to - g.from + 1 }));
+  return [...groups.values()].map((g) => ({ range: layerRange(g.ix), l: g.l, w: g.min === g.max ? bytes(g.min) : `${bytes(g.min)}–${bytes(g.max)}` }));
 }
 
 export function renderPlan(p: Plan, source: { kind: string; path: string; readMs?: number }, showAllLayers = false): string {
@@ -133,10 +145,10 @@ export function renderPlan(p: Plan, source: { kind: string; path: string; readMs
   lines.push(table(rows.map((r) => ({ ...r, sizeH: bytes(r.size) })), [{ key: 'what', title: 'memory' }, { key: 'sizeH', title: 'size', align: 'right' }, { key: 'note', title: '' }]).trimEnd());
   lines.push('');
   const groups = groupLayers(p.layers);
-  const shown = showAllLayers ? p.layers.map((l) => ({ range: String(l.index), l, n: 1 })) : groups;
+  const shown = showAllLayers ? p.layers.map((l) => ({ range: String(l.index), l, w: bytes(l.weightBytes) })) : groups;
   lines.push(
     table(
-      shown.slice(0, showAllLayers ? Infinity : 24).map((g) => ({ layers: g.range, kind: g.l.kind + (g.l.window ? ` (${g.l.window})` : ''), ffn: g.l.ffn, w: bytes(g.l.weightBytes), kv: g.l.kvBytes ? bytes(g.l.kvBytes) : '', st: g.l.stateBytes ? bytes(g.l.stateBytes) : '' })),
+      shown.slice(0, showAllLayers ? Infinity : 24).map((g) => ({ layers: g.range, kind: g.l.kind + (g.l.window ? ` (${g.l.window})` : ''), ffn: g.l.ffn, w: g.w, kv: g.l.kvBytes ? bytes(g.l.kvBytes) : '', st: g.l.stateBytes ? bytes(g.l.stateBytes) : '' })),
       [
         { key: 'layers', title: 'layers' },
         { key: 'kind', title: 'mixer' },

@@ -97,7 +97,9 @@ export async function loadSource(arg: string, env: NodeJS.ProcessEnv = process.e
     return done({ kind: 'safetensors', path: arg, spec, tensors, packedWeights: packed(tensors), shards: 1 });
   }
   const json = await readJsonFile(arg, 'config');
-  return done({ kind: 'hf-config', path: arg, spec: specFromConfig(json, path.basename(path.dirname(path.resolve(arg))), arg), packedWeights: false });
+  // `…/Llama-3.1-8B/config.json` is named by its folder; `llama-3.1-8b.json` by itself.
+  const name = path.basename(arg) === 'config.json' ? path.basename(path.dirname(path.resolve(arg))) : path.basename(arg, '.json');
+  return done({ kind: 'hf-config', path: arg, spec: specFromConfig(json, name, arg), packedWeights: false });
 }
 
 function packed(tensors: WeightTensor[] | undefined): boolean {

@@ -55,6 +55,9 @@ export const GGML_STORAGE: readonly StorageType[] = [
   t('tq1_0', 256, 54, 34),
   t('tq2_0', 256, 66, 35),
   t('mxfp4', 32, 17, 39),
+  t('nvfp4', 64, 36, 40),
+  t('q1_0', 128, 18, 41),
+  t('q2_0', 64, 18, 42),
 ];
 
 /**

@@ -244,7 +244,7 @@ function largestContext(p: Prepared, engine: EngineProfile, batch: number, kvDty
     else hi = mid;
   }
   // Report a context the engine would actually allocate: round down to its padding.
-  return engine.kvPadTokens > 1 ? Math.max(engine.kvPadTokens, Math.floor(lo / engine.kvPadTokens) * engine.kvPadTokens) : lo;
+  return engine.kvPadTokens > 1 && lo >= engine.kvPadTokens ? Math.floor(lo / engine.kvPadTokens) * engine.kvPadTokens : lo;
 }
 
 /** Summary of a file's or preset's weight storage (for display). */
