@@ -18,7 +18,7 @@ export function parseAddUri(uri: string): AddSource {
   if (ol) return { kind: 'ollama', name: ol[1]! };
   if (uri.startsWith('ollama://')) throw invalid(`'${uri}' is not ollama://name:tag`, 'for example ollama://llama3.2:1b');
   if (uri.startsWith('file://')) return { kind: 'file', path: decodeURIComponent(uri.slice('file://'.length)) };
-  if (/^[a-z]+:\/\//i.test(uri)) throw invalid(`unknown source '${uri.split('://')[0]}://'`, 'use hf://, ollama:// or file://');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) throw invalid(`unknown source '${uri.split('://')[0]}://'`, 'use hf://, ollama:// or file://');
   return { kind: 'file', path: uri };
 }
 

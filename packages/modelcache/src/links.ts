@@ -129,8 +129,11 @@ export async function linkToOllama(stateDir: string, stores: Store[], m: Model, 
   return rec;
 }
 
-/** Every digest any manifest in an Ollama store names (malformed manifests too: any digest-looking text). */
-export function referencedOllamaDigests(root: string): Set<string> {
+/**
+ * Every digest any manifest in an Ollama store names (malformed manifests too: any
+ * digest-looking text), leaving out the manifests in `except`.
+ */
+export function referencedOllamaDigests(root: string, except: string[] = []): Set<string> {
   const out = new Set<string>();
   const visit = (dir: string, depth: number) => {
     let entries;
@@ -142,7 +145,7 @@ export function referencedOllamaDigests(root: string): Set<string> {
     for (const e of entries) {
       const p = path.join(dir, e.name);
       if (e.isDirectory() && depth < 6) visit(p, depth + 1);
-      else if (e.isFile()) {
+      else if (e.isFile() && !except.includes(p)) {
         try {
           if (statSync(p).size > 1 << 20) continue;
           const text = readFileSync(p, 'utf8');

@@ -41,13 +41,10 @@ export function planRemoval(index: ScanIndex, m: Model): RemovalPlan {
     for (const [ref, file] of refsPointingAt(repoDir, path.basename(m.location))) names.push(file), void ref;
   } else if (m.source === 'ollama') {
     names.push(m.location);
-    const stillNamed = referencedOllamaDigests(m.storeRoot);
-    // The manifest being removed is counted above; take its own digests out of the set.
-    const own = new Set(m.files.map((f) => f.sha256));
-    const othersNamed = new Set(others.filter((o) => o.source === 'ollama' && o.storeRoot === m.storeRoot).flatMap((o) => o.files.map((f) => f.sha256)));
-    const badManifestDigests = [...stillNamed].filter((d) => !own.has(d) && !othersNamed.has(d));
+    // Every other manifest counts, parsed or not: a blob any of them names stays.
+    const stillNamed = referencedOllamaDigests(m.storeRoot, [m.location]);
     for (const f of m.files) {
-      if (othersNamed.has(f.sha256) || otherBlobs.has(f.blobPath) || badManifestDigests.includes(f.sha256 ?? '')) plan.kept.push({ path: f.blobPath, reason: 'another manifest names it' });
+      if ((f.sha256 !== null && stillNamed.has(f.sha256)) || otherBlobs.has(f.blobPath)) plan.kept.push({ path: f.blobPath, reason: 'another manifest names it' });
       else if (!blobs.some((b) => b.path === f.blobPath)) blobs.push({ path: f.blobPath, size: f.size, dev: f.dev, ino: f.ino, nlink: f.nlink });
     }
   } else {

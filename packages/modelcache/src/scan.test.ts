@@ -193,3 +193,17 @@ test('a hostile safetensors header or GGUF is skipped with the model still liste
   expect(m.meta).toEqual({});
   expect(m.files).toBe(2);
 });
+
+test('removing a model never deletes a blob that another manifest names, even a malformed one', async () => {
+  const fx = await writeStandardFixture(path.join(dir, 'home'));
+  // A second manifest that Ollama itself would choke on, but that names the same model blob.
+  await mkdir(path.join(fx.ollama, 'manifests', 'registry.ollama.ai', 'library', 'odd'), { recursive: true });
+  await writeFile(path.join(fx.ollama, 'manifests', 'registry.ollama.ai', 'library', 'odd', 'v1'), `{"schemaVersion":2,"layers":[{"digest":"sha256:${fx.ggufSha}"}]`);
+  const { index } = await (await open(fx.env)).scan();
+  const { planRemoval } = await import('./manage.js');
+  const m = index.models.find((x) => x.id === 'ollama:tinyllama:1b')!;
+  const plan = planRemoval(index, m);
+  expect(plan.delete).not.toContain(ollamaBlobPath(fx.ollama, `sha256:${fx.ggufSha}`));
+  expect(plan.kept.map((k) => k.path)).toContain(ollamaBlobPath(fx.ollama, `sha256:${fx.ggufSha}`));
+  expect(plan.delete).toContain(m.location);
+});

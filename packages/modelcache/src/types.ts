@@ -96,4 +96,6 @@ export interface ScanIndex {
   problems: ScanProblem[];
   filesHashed: number;
   bytesHashed: number;
+  /** Wall time of the hashing itself (reads and digests), for throughput figures. */
+  hashMs: number;
 }

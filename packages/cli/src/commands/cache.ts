@@ -101,7 +101,7 @@ export function registerCache(program: Command): void {
     .action(async (opts: { json?: boolean }, cmd: Command) =>
       withWorkspace(cmd, async (ws) => {
         const { index, summary } = await scanWithBar(await openCache(ws));
-        if (opts.json) return printJson({ ...summary, filesHashed: index.filesHashed, bytesHashed: index.bytesHashed });
+        if (opts.json) return printJson({ ...summary, filesHashed: index.filesHashed, bytesHashed: index.bytesHashed, hashMs: index.hashMs });
         const stores = summary.stores.map((st) => `  ${st.kind.padEnd(15)} ${st.exists ? '' : '(not found) '}${st.root}  [${st.origin}]`).join('\n');
         process.stdout.write(
           `scanned ${summary.stats.models} model(s), ${summary.stats.files} file(s) in ${index.durationMs} ms; hashed ${index.filesHashed} file(s) (${bytes(index.bytesHashed)})\n${stores}\n` +

@@ -85,10 +85,11 @@ export async function scanAll(stores: Store[], opts: ScanOptions): Promise<ScanI
     problems,
     filesHashed: hashed.files,
     bytesHashed: hashed.bytes,
+    hashMs: hashed.ms,
   };
 }
 
-async function identify(files: ModelFile[], opts: ScanOptions, started: number, problems: ScanProblem[]): Promise<{ files: number; bytes: number }> {
+async function identify(files: ModelFile[], opts: ScanOptions, started: number, problems: ScanProblem[]): Promise<{ files: number; bytes: number; ms: number }> {
   // A file hard-linked to a digest-named blob shares its identity without a read.
   const known = new Map<string, string>();
   for (const f of files) if (f.sha256) known.set(key(f), f.sha256);
@@ -99,7 +100,7 @@ async function identify(files: ModelFile[], opts: ScanOptions, started: number, 
     if (k) f.sha256 = k;
     else if (!unknown.has(key(f))) unknown.set(key(f), f);
   }
-  if (unknown.size === 0) return { files: 0, bytes: 0 };
+  if (unknown.size === 0) return { files: 0, bytes: 0, ms: 0 };
   const cached = await opts.cache.lookup([...unknown.values()]);
   const toHash: ModelFile[] = [];
   for (const [k, f] of unknown) {
@@ -108,7 +109,9 @@ async function identify(files: ModelFile[], opts: ScanOptions, started: number, 
     else toHash.push(f);
   }
   let hashedBytes = 0;
+  let hashMs = 0;
   if (toHash.length > 0) {
+    const t0 = performance.now();
     const pool = opts.pool ?? new HashPool();
     const racyNs = BigInt(started - (opts.racyWindowMs ?? 2000)) * 1_000_000n;
     const bytesTotal = toHash.reduce((s, f) => s + f.size, 0);
@@ -158,10 +161,11 @@ async function identify(files: ModelFile[], opts: ScanOptions, started: number, 
         }),
       );
     } finally {
+      hashMs = performance.now() - t0;
       if (!opts.pool) await pool.close();
     }
     await opts.cache.store(toStore);
   }
   for (const f of files) if (!f.sha256) f.sha256 = known.get(key(f)) ?? null;
-  return { files: toHash.length, bytes: hashedBytes };
+  return { files: toHash.length, bytes: hashedBytes, ms: Math.round(hashMs) };
 }
