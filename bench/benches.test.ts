@@ -18,7 +18,7 @@ test('every benchmark runs in quick mode and prints its figures as JSON', () => 
   const reports = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   const byName = Object.fromEntries(reports.map((x) => [x.bench as string, x]));
   expect(Object.keys(byName).sort()).toEqual(
-    ['blob-import', 'cli-startup', 'folder-fingerprint', 'gguf-read', 'log-latency', 'metrics-ingest-direct', 'metrics-ingest-protocol', 'run-records', 'runs-list', 'series-downsample', 'serve-model', 'export', 'modelcache'].sort(),
+    ['blob-import', 'cli-startup', 'folder-fingerprint', 'gguf-read', 'log-latency', 'metrics-ingest-direct', 'metrics-ingest-protocol', 'run-records', 'runs-list', 'series-downsample', 'serve-model', 'export', 'modelcache', 'planner'].sort(),
   );
   expect(byName['metrics-ingest-direct']!.pointsPerSecond).toBeGreaterThan(0);
   expect(byName['metrics-ingest-protocol']!.pointsPerSecondEndToEnd).toBeGreaterThan(0);
