@@ -11,6 +11,15 @@ import type {
   LogPage,
   LogQueryParams,
   MetricSeries,
+  Model,
+  ModelComparison,
+  ModelDetail,
+  ModelPolicy,
+  ModelStage,
+  ModelVersion,
+  RegisterModelBody,
+  StageChangeResult,
+  WbEvent,
   MetricSummaryWire,
   Project,
   ProjectPatch,
@@ -293,6 +302,47 @@ export class WorkbenchClient {
   }
   listEvents(opts: { after?: number; limit?: number } = {}): Promise<EventPage> {
     return this.request('GET', '/events', { query: { after: opts.after, limit: opts.limit } });
+  }
+
+  // ---- model registry -------------------------------------------------------------------
+
+  async listModels(opts: { project?: string; deleted?: boolean } = {}): Promise<Model[]> {
+    return (await this.request<{ models: Model[] }>('GET', '/models', { query: { project: opts.project, deleted: opts.deleted } })).models;
+  }
+  getModel(name: string): Promise<ModelDetail> {
+    return this.request('GET', `/models/${seg(name)}`);
+  }
+  /** A version by number, stage (`production`) or alias (`champion`). */
+  getModelVersion(name: string, version: number | string): Promise<ModelVersion> {
+    return this.request('GET', `/models/${seg(name)}/versions/${seg(String(version))}`);
+  }
+  registerModel(body: RegisterModelBody): Promise<ModelVersion> {
+    return this.request('POST', '/models', { body });
+  }
+  changeModelStage(name: string, version: number, body: { to: ModelStage; reason?: string; previous?: 'archived' | 'staging'; ifRevision?: number }): Promise<StageChangeResult> {
+    return this.request('POST', `/models/${seg(name)}/versions/${version}/stage`, { body });
+  }
+  setModelAlias(name: string, alias: string, version: number, opts: { ifRevision?: number } = {}): Promise<{ alias: string; version: number; previous: number | null }> {
+    return this.request('PUT', `/models/${seg(name)}/aliases/${seg(alias)}`, { body: { version, ...opts } });
+  }
+  async removeModelAlias(name: string, alias: string): Promise<void> {
+    await this.send('DELETE', `/models/${seg(name)}/aliases/${seg(alias)}`, {});
+  }
+  setModelCard(name: string, card: string, version?: number): Promise<Model | ModelVersion> {
+    return this.request('PUT', version === undefined ? `/models/${seg(name)}/card` : `/models/${seg(name)}/versions/${version}/card`, { body: { card } });
+  }
+  compareModelVersions(name: string, versions: number[]): Promise<ModelComparison> {
+    return this.request('GET', `/models/${seg(name)}/compare`, { query: { versions: versions.join(',') } });
+  }
+  async modelHistory(name: string): Promise<WbEvent[]> {
+    return (await this.request<{ events: WbEvent[] }>('GET', `/models/${seg(name)}/history`)).events;
+  }
+  getModelPolicy(project: string): Promise<ModelPolicy> {
+    return this.request('GET', `/projects/${seg(project)}/model-policy`);
+  }
+  /** The ZIP bundle of a version (model, manifest, inference server, README) as a streaming Response. */
+  exportModelZip(name: string, version: number | string): Promise<Response> {
+    return this.send('GET', `/models/${seg(name)}/versions/${seg(String(version))}/export`, {});
   }
 
   // ---- live -----------------------------------------------------------------------------

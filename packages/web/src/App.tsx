@@ -7,6 +7,8 @@ import { saveToken } from './lib/token';
 import { CachePage } from './pages/Cache';
 import { DashboardPage } from './pages/Dashboard';
 import { DatasetPage, DatasetsPage } from './pages/Datasets';
+import { ModelPage } from './pages/Model';
+import { ModelsPage } from './pages/Models';
 import { NewRunPage } from './pages/NewRun';
 import { ProjectPage, ProjectsPage } from './pages/Projects';
 import { RunsPage } from './pages/Runs';
@@ -40,6 +42,8 @@ const router = createBrowserRouter([
       { path: 'runs/new', element: <NewRunPage /> },
       { path: 'runs/:id', element: later(<RunPage />) },
       { path: 'compare', element: later(<ComparePage />) },
+      { path: 'models', element: <ModelsPage /> },
+      { path: 'models/:name', element: <ModelPage /> },
       { path: 'llm', element: later(<LlmPage />) },
       { path: 'cache', element: <CachePage /> },
       { path: 'settings', element: <SettingsPage /> },

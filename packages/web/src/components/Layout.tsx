@@ -1,4 +1,5 @@
 import { Activity, Boxes, Cpu, Database, HardDrive, FlaskConical, GitCompareArrows, LayoutDashboard, Moon, Play, Settings, Sun, SunMoon, WifiOff, X } from 'lucide-react';
+import { Package } from 'lucide-react';
 import { NavLink, Outlet, useLocation } from 'react-router';
 import { useGlobalKeys } from '../lib/keyboard';
 import { useConnection } from '../lib/live';
@@ -13,6 +14,7 @@ const NAV = [
   { to: '/datasets', label: 'Datasets', icon: Database, keys: 'g d' },
   { to: '/runs', label: 'Runs', icon: Activity, keys: 'g r', end: true },
   { to: '/compare', label: 'Compare', icon: GitCompareArrows, keys: 'g c' },
+  { to: '/models', label: 'Models', icon: Package },
   { to: '/llm', label: 'LLM', icon: Cpu },
   { to: '/runs/new', label: 'Start a run', icon: Play, keys: 'g n' },
   { to: '/cache', label: 'Model cache', icon: HardDrive },
