@@ -207,3 +207,22 @@ test('removing a model never deletes a blob that another manifest names, even a 
   expect(plan.kept.map((k) => k.path)).toContain(ollamaBlobPath(fx.ollama, `sha256:${fx.ggufSha}`));
   expect(plan.delete).toContain(m.location);
 });
+
+test('doctor heals a zero-byte Hugging Face blob and a manifest whose blob is missing, from other copies', async () => {
+  const fx = await writeStandardFixture(path.join(dir, 'home'));
+  const hfBlob = path.join(fx.hf, 'models--acme--tiny-llama-GGUF', 'blobs', fx.ggufSha);
+  await writeFile(hfBlob, '');
+  const olBlob = ollamaBlobPath(fx.ollama, `sha256:${fx.ggufSha}`);
+  await rm(olBlob);
+  const mc = await open(fx.env);
+  const { index } = await mc.scan();
+  expect(index.problems.map((p) => p.kind).sort()).toEqual(['missing-blob', 'zero-byte']);
+  const { doctor } = await import('./doctor.js');
+  const report = await doctor(mc.stateDir, index);
+  expect(report.map((f) => f.repair)).toEqual(['repairable', 'repairable']);
+  const fixed = await doctor(mc.stateDir, index, { fix: true });
+  expect(fixed.map((f) => f.repair)).toEqual(['repaired', 'repaired']);
+  expect(sha256(readFileSync(hfBlob))).toBe(fx.ggufSha);
+  expect(sha256(readFileSync(olBlob))).toBe(fx.ggufSha);
+  expect((await mc.scan()).index.problems).toEqual([]);
+});

@@ -4,6 +4,8 @@ import type { Model, ScanProblem, Store } from '../types.js';
 import { SHA256_HEX, formatOf, linkTarget, listDir, lstatOrNull, modelFile, statOrNull, walkFiles } from './fs-info.js';
 import { summarize } from './summarize.js';
 
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
 /**
  * The Hugging Face hub cache: `models--org--name/{blobs,snapshots/<commit>,refs/<ref>}`.
  * Snapshot entries are relative symlinks into `blobs/`; LFS blobs are named by their SHA-256,
@@ -37,6 +39,10 @@ export function scanHuggingFace(store: Store, problems: ScanProblem[]): Model[] 
         if (!st.isFile()) continue;
         const blobName = path.basename(blobPath);
         const digest = target && SHA256_HEX.test(blobName) ? blobName : null;
+        if (st.size === 0n && digest && digest !== EMPTY_SHA256) {
+          problems.push({ kind: 'zero-byte', path: blobPath, model: name, message: `${name}: ${blobPath} is empty, but its name says it holds content` });
+          continue;
+        }
         files.push(modelFile(rel.split(path.sep).join('/'), p, blobPath, st, formatOf(rel), digest));
       }
       const revision = refNames.length > 0 ? `${refNames.join(',')} (${snap.name.slice(0, 7)})` : snap.name.slice(0, 12);
