@@ -11,7 +11,8 @@ const CSP = [
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: blob:",
   "font-src 'self'",
-  "connect-src 'self' ws://127.0.0.1:* ws://localhost:* ws://[::1]:*",
+  // Loopback HTTP too: the Playground talks to local LLM servers (wb llm serve, Ollama) directly.
+  "connect-src 'self' ws://127.0.0.1:* ws://localhost:* ws://[::1]:* http://127.0.0.1:* http://localhost:* http://[::1]:*",
   "base-uri 'none'",
   "form-action 'none'",
   "object-src 'none'",

@@ -17,6 +17,7 @@ import { SettingsPage } from './pages/Settings';
 // The pages that draw charts (and need uPlot) load on first visit.
 const RunPage = lazy(() => import('./pages/Run').then((m) => ({ default: m.RunPage })));
 const ComparePage = lazy(() => import('./pages/Compare').then((m) => ({ default: m.ComparePage })));
+const PlaygroundPage = lazy(() => import('./pages/Playground').then((m) => ({ default: m.PlaygroundPage })));
 const LlmPage = lazy(() => import('./pages/Llm').then((m) => ({ default: m.LlmPage })));
 const later = (el: ReactNode) => <Suspense fallback={<SkeletonRows rows={8} />}>{el}</Suspense>;
 
@@ -42,6 +43,7 @@ const router = createBrowserRouter([
       { path: 'runs/new', element: <NewRunPage /> },
       { path: 'runs/:id', element: later(<RunPage />) },
       { path: 'compare', element: later(<ComparePage />) },
+      { path: 'playground', element: later(<PlaygroundPage />) },
       { path: 'models', element: <ModelsPage /> },
       { path: 'models/:name', element: <ModelPage /> },
       { path: 'llm', element: later(<LlmPage />) },

@@ -1,4 +1,4 @@
-import { Activity, Boxes, Cpu, Database, HardDrive, FlaskConical, GitCompareArrows, LayoutDashboard, Moon, Play, Settings, Sun, SunMoon, WifiOff, X } from 'lucide-react';
+import { Activity, Boxes, Cpu, Database, HardDrive, FlaskConical, GitCompareArrows, LayoutDashboard, MessagesSquare, Moon, Play, Settings, Sun, SunMoon, WifiOff, X } from 'lucide-react';
 import { Package } from 'lucide-react';
 import { NavLink, Outlet, useLocation } from 'react-router';
 import { useGlobalKeys } from '../lib/keyboard';
@@ -17,6 +17,7 @@ const NAV = [
   { to: '/models', label: 'Models', icon: Package },
   { to: '/llm', label: 'LLM', icon: Cpu },
   { to: '/runs/new', label: 'Start a run', icon: Play, keys: 'g n' },
+  { to: '/playground', label: 'Playground', icon: MessagesSquare },
   { to: '/cache', label: 'Model cache', icon: HardDrive },
 ];
 
