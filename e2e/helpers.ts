@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -153,7 +153,8 @@ export interface AxeViolation {
  * `await expectAccessible(page, 'models list')`.
  */
 export async function expectAccessible(page: Page, name: string, opts: { exclude?: string[]; disableRules?: string[] } = {}): Promise<AxeViolation[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: path.join(root, 'node_modules/axe-core/axe.min.js') });
+  // Evaluated through the DevTools protocol, not a <script> tag: the app's CSP forbids inline scripts.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(readFileSync(path.join(root, 'node_modules/axe-core/axe.min.js'), 'utf8'));
   const violations = await page.evaluate(
     async ({ exclude, disableRules }) => {
       const axe = (window as unknown as { axe: { run: (ctx: unknown, o: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe;

@@ -86,7 +86,7 @@ const RunRow = memo(
         style={{ height: ROW, top: start, width }}
       >
         <div className="sticky left-0 z-[1] flex h-full items-center bg-inherit" style={{ width: PINNED_W }}>
-          <div className="flex items-center justify-center" style={{ width: SELECT_W }}>
+          <div role="cell" className="flex items-center justify-center" style={{ width: SELECT_W }}>
             <input type="checkbox" aria-label={`Select ${r.name}`} checked={sel} onChange={() => onToggle(r.id)} />
           </div>
           <div role="cell" className="flex min-w-0 items-center px-3" style={{ width: PINNED_W - SELECT_W }} title={`${r.name} · ${shortId(r.id)}`}>
@@ -331,7 +331,7 @@ export function RunsTable({ project, height = 'calc(100vh - 230px)' }: { project
           <div style={{ width: tableWidth, minWidth: '100%' }} role="table" aria-label="Runs" aria-rowcount={rows.length + 1} aria-colcount={columns.length + 1}>
             <div className="sticky top-0 z-10 border-b border-app bg-panel" style={{ height: 34, width: tableWidth, minWidth: '100%' }} role="row">
               <div className="sticky left-0 z-[1] flex h-full items-center bg-panel" style={{ width: PINNED_W }}>
-                <div className="flex items-center justify-center" style={{ width: SELECT_W }}>
+                <div role="columnheader" aria-label="Select" className="flex items-center justify-center" style={{ width: SELECT_W }}>
                   <input
                     type="checkbox"
                     aria-label="Select all shown (up to 20)"

@@ -235,7 +235,7 @@ export function DatasetPage() {
         ) : preview.error ? (
           <ErrorState error={preview.error} />
         ) : (
-          <div className="max-h-[420px] overflow-auto" data-testid="preview-table">
+          <div className="max-h-[420px] overflow-auto" data-testid="preview-table" tabIndex={0} role="region" aria-label="Preview rows">
             <table className="w-full font-mono text-[12px]">
               <thead className="sticky top-0 bg-panel-2">
                 <tr>
@@ -266,7 +266,7 @@ export function DatasetPage() {
       </Section>
       <div className="grid gap-5 lg:grid-cols-2">
         <Section title={`Files (${files.length})`}>
-          <ul className="max-h-80 divide-y divide-[var(--border)] overflow-auto text-[13px]">
+          <ul className="max-h-80 divide-y divide-[var(--border)] overflow-auto text-[13px]" tabIndex={0} aria-label="Files">
             {files.slice(0, 500).map((f) => (
               <li key={f.path} className="flex items-center justify-between gap-3 px-4 py-1.5">
                 <span className="flex min-w-0 items-center gap-2">
