@@ -72,7 +72,19 @@ export function registerLlmServe(llm: Command): void {
       }
       const loopback = ['127.0.0.1', 'localhost', '::1'].includes(opts.host);
       const app = createLlmServer({ engine, version, localOnly: loopback });
-      await app.listen({ host: opts.host, port });
+      try {
+        await app.listen({ host: opts.host, port });
+      } catch (err) {
+        await engine.close();
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+          const { OperationalError } = await import('@workbench/core');
+          throw new OperationalError('UNAVAILABLE', `cannot listen on ${opts.host}:${port}: ${code === 'EADDRINUSE' ? 'the port is taken' : code === 'EACCES' ? 'permission denied' : 'no such address here'}`, {
+            hint: 'pick another port with --port (0 takes a free one)',
+          });
+        }
+        throw err;
+      }
       const addr = app.server.address();
       const boundPort = typeof addr === 'object' && addr ? addr.port : port;
       const shownHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
@@ -94,10 +106,17 @@ export function registerLlmServe(llm: Command): void {
             'stop with Ctrl-C\n',
         );
       }
+      // `on`, not `once`: a library loaded with the engine (signal-exit) re-raises the signal when
+      // it believes it is the last listener. A second Ctrl-C leaves at once.
+      let stopping = false;
       await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        const stop = (signal: NodeJS.Signals) => {
+          if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
+          stopping = true;
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
       });
       await app.close();
       await engine.close();
