@@ -45,7 +45,7 @@ export class LlmMonitor {
       const pid = st.connected ? await this.pidOf(st) : null;
       st.pid = pid;
       const proc: ProcessFigures | null = pid === null ? null : { pid, rssBytes: await this.system.processRss(pid), gpuBytes: sumGpu(system.gpuProcesses, pid) };
-      endpoints.push({ ...st, live: this.live(st, ts), process: proc, memoryCheck: memoryCheck(st, proc) });
+      endpoints.push({ ...st, live: this.live(st, ts), process: proc, memoryCheck: memoryCheck(st, proc, system.gpus.length > 0) });
     }
     return { ts, system, endpoints };
   }
@@ -112,11 +112,12 @@ function sumGpu(procs: Array<{ pid: number; usedBytes: number }>, pid: number): 
  * The driver also counts the CUDA context and scratch buffers, so it reads higher; a driver
  * figure well below the runtime's claim, or size_vram < size, means weights live on the CPU.
  */
-export function memoryCheck(st: EndpointStatus, proc: ProcessFigures | null): EndpointSnapshot['memoryCheck'] {
+export function memoryCheck(st: EndpointStatus, proc: ProcessFigures | null, machineHasGpu = false): EndpointSnapshot['memoryCheck'] {
   const withVram = st.loaded.filter((m) => m.vramBytes !== null);
   if (withVram.length === 0) return null;
   const reported = withVram.reduce((a, m) => a + (m.vramBytes ?? 0), 0);
-  const spill = st.loaded.filter((m) => m.cpuSpill).map((m) => m.name);
+  // With a GPU present, a model with nothing in VRAM has spilled entirely.
+  const spill = st.loaded.filter((m) => m.cpuSpill || (machineHasGpu && m.vramBytes === 0 && (m.sizeBytes ?? 0) > 0)).map((m) => m.name);
   const driver = proc?.gpuBytes ?? null;
   let note: string | null = null;
   if (spill.length) note = `${spill.join(', ')} partly on the CPU (size_vram < size): expect slower generation`;

@@ -20,8 +20,10 @@ export function parseOllamaPs(body: unknown): LoadedModel[] {
       name,
       sizeBytes: size,
       vramBytes: vram,
-      // Ollama's own `ollama ps` prints "x%/y% CPU/GPU" from exactly this comparison.
-      cpuSpill: size !== null && vram !== null && vram < size,
+      // Ollama's `ollama ps` prints "x%/y% CPU/GPU" from this comparison. Some of the model
+      // in VRAM and the rest not is a spill; none in VRAM is CPU inference (the monitor flags
+      // that too when the machine has a GPU).
+      cpuSpill: size !== null && vram !== null && vram > 0 && vram < size,
       family: str(d.family),
       parameterSize: str(d.parameter_size),
       quantization: str(d.quantization_level),

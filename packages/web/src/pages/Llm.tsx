@@ -179,7 +179,7 @@ export function LlmPage() {
         title="LLM"
         subtitle={
           <span>
-            Local runtimes and the machine, {live ? 'live' : 'polled every 5 s (live stream reconnecting)'} · sampled every {fmt(cur.collector.intervalMs / 1000, 0)} s · the terminal view: <code className="font-mono text-xs">wb llm top</code>
+            Local runtimes and the machine, {live ? 'live' : 'polled every 5 s (live stream reconnecting)'} · sampled every {cur.collector.intervalMs < 1000 ? `${cur.collector.intervalMs} ms` : `${fmt(cur.collector.intervalMs / 1000, 0)} s`} · the terminal view: <code className="font-mono text-xs">wb llm top</code>
           </span>
         }
       />
