@@ -17,14 +17,15 @@ import { SettingsPage } from './pages/Settings';
 // The pages that draw charts (and need uPlot) load on first visit.
 const RunPage = lazy(() => import('./pages/Run').then((m) => ({ default: m.RunPage })));
 const ComparePage = lazy(() => import('./pages/Compare').then((m) => ({ default: m.ComparePage })));
-const PlaygroundPage = lazy(() => import('./pages/Playground').then((m) => ({ default: m.PlaygroundPage })));
 const LlmPage = lazy(() => import('./pages/Llm').then((m) => ({ default: m.LlmPage })));
+const PlanPage = lazy(() => import('./pages/Plan').then((m) => ({ default: m.PlanPage })));
+const PlaygroundPage = lazy(() => import('./pages/Playground').then((m) => ({ default: m.PlaygroundPage })));
 const later = (el: ReactNode) => <Suspense fallback={<SkeletonRows rows={8} />}>{el}</Suspense>;
 
 function NotFound() {
   return (
     <EmptyState title="Nothing here" commands={[]}>
-      This address is not a page of Workbench. <Link className="text-accent-600 underline" to="/">Go to the dashboard</Link>.
+      This address is not a page of Workbench. <Link className="text-accent-600 dark:text-accent-400 underline" to="/">Go to the dashboard</Link>.
     </EmptyState>
   );
 }
@@ -43,10 +44,11 @@ const router = createBrowserRouter([
       { path: 'runs/new', element: <NewRunPage /> },
       { path: 'runs/:id', element: later(<RunPage />) },
       { path: 'compare', element: later(<ComparePage />) },
-      { path: 'playground', element: later(<PlaygroundPage />) },
       { path: 'models', element: <ModelsPage /> },
       { path: 'models/:name', element: <ModelPage /> },
       { path: 'llm', element: later(<LlmPage />) },
+      { path: 'playground', element: later(<PlaygroundPage />) },
+      { path: 'plan', element: later(<PlanPage />) },
       { path: 'cache', element: <CachePage /> },
       { path: 'settings', element: <SettingsPage /> },
       { path: '*', element: <NotFound /> },

@@ -100,7 +100,7 @@ export function ChartControls({ relative = false, className }: { relative?: bool
         {(['step', timeMode] as XMode[]).map((m) => {
           const on = m === 'step' ? prefs.x === 'step' : prefs.x !== 'step';
           return (
-            <button key={m} type="button" role="radio" aria-checked={on} className={cx('h-6 rounded-md border px-2', on ? 'border-accent-500/60 bg-accent-50 text-accent-700 dark:bg-accent-500/15 dark:text-accent-300' : 'border-app')} onClick={() => setChartPrefs({ x: m })} data-testid={`chart-x-${m === 'step' ? 'step' : 'time'}`}>
+            <button key={m} type="button" role="radio" aria-checked={on} className={cx('h-6 rounded-md border px-2', on ? 'border-accent-500/60 bg-accent-50 text-accent-700 dark:bg-accent-500/15 dark:text-accent-400' : 'border-app')} onClick={() => setChartPrefs({ x: m })} data-testid={`chart-x-${m === 'step' ? 'step' : 'time'}`}>
               {m === 'step' ? 'step' : relative ? 'time (relative)' : 'time'}
             </button>
           );

@@ -1,5 +1,5 @@
 import { Activity, Boxes, Cpu, Database, HardDrive, FlaskConical, GitCompareArrows, LayoutDashboard, MessagesSquare, Moon, Play, Settings, Sun, SunMoon, WifiOff, X } from 'lucide-react';
-import { Package } from 'lucide-react';
+import { Calculator, Package } from 'lucide-react';
 import { NavLink, Outlet, useLocation } from 'react-router';
 import { useGlobalKeys } from '../lib/keyboard';
 import { useConnection } from '../lib/live';
@@ -19,6 +19,7 @@ const NAV = [
   { to: '/runs/new', label: 'Start a run', icon: Play, keys: 'g n' },
   { to: '/playground', label: 'Playground', icon: MessagesSquare },
   { to: '/cache', label: 'Model cache', icon: HardDrive },
+  { to: '/plan', label: 'Plan', icon: Calculator },
 ];
 
 function ConnectionPill({ testId = 'connection' }: { testId?: string }) {

@@ -164,7 +164,7 @@ export function LogConsole({
         </div>
         <div className="flex items-center gap-1" role="group" aria-label="Streams">
           {logStreams.map((s) => (
-            <button key={s} className={cx('h-7 rounded-md border px-2 font-mono text-[11px]', streams.has(s) ? 'border-accent-500/60 bg-accent-50 text-accent-700 dark:bg-accent-500/15 dark:text-accent-300' : 'border-app text-muted line-through')} aria-pressed={streams.has(s)} onClick={() => toggleStream(s)} data-testid={`stream-${s}`}>
+            <button key={s} className={cx('h-7 rounded-md border px-2 font-mono text-[11px]', streams.has(s) ? 'border-accent-500/60 bg-accent-50 text-accent-700 dark:bg-accent-500/15 dark:text-accent-400' : 'border-app text-muted line-through')} aria-pressed={streams.has(s)} onClick={() => toggleStream(s)} data-testid={`stream-${s}`}>
               {s}
             </button>
           ))}
@@ -197,7 +197,7 @@ export function LogConsole({
           {search || streams.size < 4 || level ? `${filtered.length.toLocaleString()} of ${lines.length.toLocaleString()} lines` : `${lines.length.toLocaleString()} lines`}
           {counts && idx.length < filtered.length ? ` · ${idx.length.toLocaleString()} rows` : ''}
         </span>
-        <button className={cx('btn h-7 px-2', grouping && 'border-accent-500/60 text-accent-700 dark:text-accent-300')} aria-pressed={grouping} onClick={() => setGrouping(!grouping)} title="Group repeated lines" data-testid="group-toggle">
+        <button className={cx('btn h-7 px-2', grouping && 'border-accent-500/60 text-accent-700 dark:text-accent-400')} aria-pressed={grouping} onClick={() => setGrouping(!grouping)} title="Group repeated lines" data-testid="group-toggle">
           <Layers size={13} /> Group
         </button>
         <button className="btn h-7 px-2" onClick={copy} title="Copy the lines shown" aria-label="Copy the lines shown" data-testid="copy-logs" disabled={filtered.length === 0}>
@@ -207,7 +207,7 @@ export function LogConsole({
           <Download size={13} />
         </button>
         <button
-          className={cx('btn h-7', follow && 'border-accent-500/60 text-accent-700 dark:text-accent-300')}
+          className={cx('btn h-7', follow && 'border-accent-500/60 text-accent-700 dark:text-accent-400')}
           aria-pressed={follow}
           onClick={() => {
             setFollow(!follow);
@@ -220,7 +220,7 @@ export function LogConsole({
         </button>
       </div>
       {serverHits && (
-        <div className="flex items-center justify-between border-b border-app bg-accent-50 px-3 py-1.5 text-xs text-accent-700 dark:bg-accent-500/10 dark:text-accent-300" data-testid="search-all-banner">
+        <div className="flex items-center justify-between border-b border-app bg-accent-50 px-3 py-1.5 text-xs text-accent-700 dark:bg-accent-500/10 dark:text-accent-400" data-testid="search-all-banner">
           <span>
             {serverHits.lines.length.toLocaleString()} line(s) of the whole log match “{serverHits.text}”{serverHits.lines.length >= 5000 ? ' (the first 5,000)' : ''}.
           </span>

@@ -301,7 +301,7 @@ export function RunsTable({ project, height = 'calc(100vh - 230px)' }: { project
           {runStatuses.map((s) => (
             <button
               key={s}
-              className={cx('h-6 rounded-full border px-2 text-[11px] font-medium transition-colors', statuses.has(s) ? 'border-accent-500 bg-accent-50 text-accent-700 dark:bg-accent-500/15 dark:text-accent-300' : 'border-app text-muted hover:bg-zinc-100 dark:hover:bg-zinc-800')}
+              className={cx('h-6 rounded-full border px-2 text-[11px] font-medium transition-colors', statuses.has(s) ? 'border-accent-500 bg-accent-50 text-accent-700 dark:bg-accent-500/15 dark:text-accent-400' : 'border-app text-muted hover:bg-zinc-100 dark:hover:bg-zinc-800')}
               aria-pressed={statuses.has(s)}
               onClick={() => toggleStatus(s)}
               data-testid={`status-filter-${s}`}
@@ -324,7 +324,7 @@ export function RunsTable({ project, height = 'calc(100vh - 230px)' }: { project
         <SkeletonRows rows={8} />
       ) : runs.length === 0 ? (
         <EmptyState title="No runs yet" commands={[`wb run --project ${project ?? 'demo'} --name baseline --param lr=0.01 -- python3 train.py`]}>
-          Runs appear here as soon as they start, from the terminal or <Link className="text-accent-600 underline" to="/runs/new">from the web app</Link>.
+          Runs appear here as soon as they start, from the terminal or <Link className="text-accent-600 dark:text-accent-400 underline" to="/runs/new">from the web app</Link>.
         </EmptyState>
       ) : (
         <div ref={scroller} className="overflow-auto" style={{ height, minHeight: 240 }} data-testid="runs-scroller">

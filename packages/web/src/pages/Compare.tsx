@@ -132,7 +132,7 @@ export function ComparePage() {
         <PageHeader title="Compare runs" />
         <div className="card">
           <EmptyState icon={<GitCompareArrows size={20} />} title="Pick 2 to 20 runs to compare">
-            Select runs with the checkboxes in the <Link className="text-accent-600 underline" to="/runs">runs table</Link>, then press Compare: their metrics are overlaid and their params diffed.
+            Select runs with the checkboxes in the <Link className="text-accent-600 dark:text-accent-400 underline" to="/runs">runs table</Link>, then press Compare: their metrics are overlaid and their params diffed.
           </EmptyState>
         </div>
       </div>
@@ -220,7 +220,7 @@ export function ComparePage() {
               {metrics.map((m) => {
                 const on = shown.includes(m);
                 return (
-                  <button key={m} type="button" aria-pressed={on} onClick={() => setShown(on ? shown.filter((x) => x !== m) : [...shown, m])} className={cx('h-6 rounded-full border px-2 font-mono text-[11px]', on ? 'border-accent-500/60 bg-accent-50 text-accent-700 dark:bg-accent-500/15 dark:text-accent-300' : 'border-app text-muted')}>
+                  <button key={m} type="button" aria-pressed={on} onClick={() => setShown(on ? shown.filter((x) => x !== m) : [...shown, m])} className={cx('h-6 rounded-full border px-2 font-mono text-[11px]', on ? 'border-accent-500/60 bg-accent-50 text-accent-700 dark:bg-accent-500/15 dark:text-accent-400' : 'border-app text-muted')}>
                     {m}
                   </button>
                 );

@@ -109,7 +109,7 @@ export function DashboardPage() {
               <SkeletonRows rows={5} />
             ) : noRuns ? (
               <EmptyState title="No runs yet" commands={[`wb run --project ${firstProject} --name baseline --param lr=0.01 -- python3 train.py`]}>
-                Start one from a terminal, or from <Link className="text-accent-600 underline" to="/runs/new">the web app</Link>.
+                Start one from a terminal, or from <Link className="text-accent-600 dark:text-accent-400 underline" to="/runs/new">the web app</Link>.
               </EmptyState>
             ) : (
               <table className="w-full text-[13px]" data-testid="recent-runs">

@@ -171,7 +171,7 @@ export function NewRunPage() {
                 </button>
               </div>
             ))}
-            <button type="button" className="btn btn-ghost px-1 text-xs text-accent-600" onClick={() => setParams([...params, { k: '', v: '' }])}>
+            <button type="button" className="btn btn-ghost px-1 text-xs text-accent-600 dark:text-accent-400" onClick={() => setParams([...params, { k: '', v: '' }])}>
               <Plus size={13} /> add param
             </button>
           </div>

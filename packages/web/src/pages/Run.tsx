@@ -189,7 +189,7 @@ function MoveDialog({ run, open, onOpenChange }: { run: RunDetail; open: boolean
         <SkeletonRows rows={2} />
       ) : others.length === 0 ? (
         <div className="text-[13px] text-muted">
-          There is no other project yet. Create one on the <Link className="text-accent-600 underline" to="/projects?create=1">projects page</Link> (or <code className="font-mono">wb project create NAME</code>), then move the run.
+          There is no other project yet. Create one on the <Link className="text-accent-600 dark:text-accent-400 underline" to="/projects?create=1">projects page</Link> (or <code className="font-mono">wb project create NAME</code>), then move the run.
         </div>
       ) : (
         <form

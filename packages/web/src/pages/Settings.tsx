@@ -34,7 +34,7 @@ export function SettingsPage() {
       <Section title="Appearance">
         <div className="flex gap-2 p-4" role="radiogroup" aria-label="Theme">
           {themes.map(({ t, label, icon: Icon }) => (
-            <button key={t} role="radio" aria-checked={theme === t} className={cx('btn h-9 flex-1', theme === t && 'border-accent-500 bg-accent-50 text-accent-700 dark:bg-accent-500/15 dark:text-accent-300')} onClick={() => setTheme(t)}>
+            <button key={t} role="radio" aria-checked={theme === t} className={cx('btn h-9 flex-1', theme === t && 'border-accent-500 bg-accent-50 text-accent-700 dark:bg-accent-500/15 dark:text-accent-400')} onClick={() => setTheme(t)}>
               <Icon size={15} /> {label}
             </button>
           ))}
