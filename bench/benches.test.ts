@@ -18,13 +18,14 @@ test('every benchmark runs in quick mode and prints its figures as JSON', () => 
   const reports = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   const byName = Object.fromEntries(reports.map((x) => [x.bench as string, x]));
   expect(Object.keys(byName).sort()).toEqual(
-    ['blob-import', 'cli-startup', 'folder-fingerprint', 'gguf-read', 'log-latency', 'metrics-ingest-direct', 'metrics-ingest-protocol', 'run-records', 'runs-list', 'series-downsample', 'serve-model', 'export', 'modelcache', 'web-components', 'web-runs-page', 'planner'].sort(),
+    ['blob-import', 'cli-startup', 'llm-collector', 'folder-fingerprint', 'gguf-read', 'log-latency', 'metrics-ingest-direct', 'metrics-ingest-protocol', 'run-records', 'runs-list', 'series-downsample', 'serve-model', 'export', 'modelcache', 'web-components', 'web-runs-page', 'planner'].sort(),
   );
   expect(byName['metrics-ingest-direct']!.pointsPerSecond).toBeGreaterThan(0);
   expect(byName['metrics-ingest-protocol']!.pointsPerSecondEndToEnd).toBeGreaterThan(0);
   expect(byName['folder-fingerprint']!.recheckFilesHashed).toBe(0);
   expect((byName['log-latency']!.serverSupervised as { lines: number }).lines).toBeGreaterThan(0);
   expect(byName['series-downsample']!.keptPoints).toBeLessThanOrEqual(2000);
+  expect(byName['llm-collector']!.samples).toBeGreaterThan(0);
   expect((byName['web-components']!.chart as { renderMsMedian: number }).renderMsMedian).toBeGreaterThan(0);
   expect((byName['web-runs-page']!.bundle as { gzipKB: number }).gzipKB).toBeGreaterThan(0);
   expect(byName['modelcache']!.hashedFiles).toBeGreaterThan(0);

@@ -10,13 +10,24 @@ export interface ProbeOptions {
   listAvailable?: boolean;
 }
 
+// A monitor probes the same endpoints every few seconds: reuse their clients.
+const clients = new Map<string, Ollama | OpenAI>();
+function cached<T extends Ollama | OpenAI>(key: string, make: () => T): T {
+  let c = clients.get(key);
+  if (!c) {
+    if (clients.size >= 64) clients.delete(clients.keys().next().value!);
+    clients.set(key, (c = make()));
+  }
+  return c as T;
+}
+
 export function ollamaClient(url: string, timeoutMs: number): Ollama {
-  return new Ollama({ host: url, fetch: fetchWithTimeout(timeoutMs) });
+  return cached(`ollama ${timeoutMs} ${url}`, () => new Ollama({ host: url, fetch: fetchWithTimeout(timeoutMs) }));
 }
 
 export function openaiClient(url: string, timeoutMs: number): OpenAI {
   // Local servers need no key; the client insists on one.
-  return new OpenAI({ baseURL: `${url}/v1`, apiKey: process.env.WB_LLM_API_KEY ?? 'none', timeout: timeoutMs, maxRetries: 0, fetch: fetchWithTimeout(timeoutMs) });
+  return cached(`openai ${timeoutMs} ${url}`, () => new OpenAI({ baseURL: `${url}/v1`, apiKey: process.env.WB_LLM_API_KEY ?? 'none', timeout: timeoutMs, maxRetries: 0, fetch: fetchWithTimeout(timeoutMs) }));
 }
 
 /**
