@@ -195,7 +195,6 @@ function transformerLayers(r: Reader, mt: string, d: FamilyDefaults, nLayer: num
   if (Number.isFinite(nHead) && nHead % nKv !== 0) throw new ConfigError(`num_attention_heads (${nHead}) is not a multiple of num_key_value_heads (${nKv})`);
   const headDim = r.opt(['head_dim']) ?? hidden / nHead;
   if (!Number.isInteger(headDim)) throw new ConfigError(`hidden_size ${hidden} is not divisible by num_attention_heads ${nHead}; give head_dim`);
-  const isGemma = mt.startsWith('gemma');
   const inter = r.num(['intermediate_size', 'n_inner', 'ffn_dim', 'ffn_hidden_size'], { fallback: 4 * hidden });
   const qkvBias = r.bool('attention_bias', d.qkvBias ?? false) || (mt === 'qwen2' || mt === 'qwen2_moe');
   const types = layerTypes(r, nLayer);
