@@ -8,6 +8,7 @@ import { registerModel } from './commands/model.js';
 import { registerServeModel } from './commands/serve-model.js';
 import { llmGroup, registerLlmConform, registerLlmServe } from './commands/llm-serve.js';
 import { registerGc, registerServe, registerTemplate, registerWorkspace } from './commands/misc.js';
+import { registerNew } from './commands/new.js';
 import { registerPlan } from './commands/plan.js';
 import { registerProject } from './commands/project.js';
 import { registerRun } from './commands/run.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerCache(program);
   registerLlmServe(llmGroup(program));
   registerLlmConform(llmGroup(program));
+  registerNew(program);
   registerLlm(program);
   return program;
 }
