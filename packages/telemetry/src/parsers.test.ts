@@ -120,3 +120,19 @@ describe('/proc', () => {
     expect(numOrNull(NaN)).toBeNull();
   });
 });
+
+describe('/proc/net/tcp', () => {
+  test('listening sockets on a port', async () => {
+    const { parseListeningInodes } = await import('./listening-pid.js');
+    const text = [
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+      '   0: 0100007F:2CAA 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 81234 1 0000000000000000 100 0 0 10 0',
+      '   1: 0100007F:2CAA 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0        0 81299 1 0000000000000000 20 4 30 10 -1',
+      '   2: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 77001 1 0000000000000000 100 0 0 10 0',
+      'garbage',
+    ].join('\n');
+    expect(parseListeningInodes(text, 11434)).toEqual(['81234']);
+    expect(parseListeningInodes(text, 8080)).toEqual(['77001']);
+    expect(parseListeningInodes(text, 1234)).toEqual([]);
+  });
+});

@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterEach, expect, test } from 'vitest';
 import { SystemCollector } from '@workbench/telemetry';
 import { fixture, llamaServerWireRoutes, ollamaWireRoutes, startReplayServer, type ReplayServer } from '../testing/wire-replay.js';
 import type { EndpointConfig } from '../runtimes/types.js';
-import { LlmMonitor } from './monitor.js';
+import { LlmMonitor, memoryCheck } from './monitor.js';
 import { toPrometheus } from './prometheus.js';
 import { RingBuffer } from './ring-buffer.js';
 import { renderTopFrame } from './top-frame.js';
@@ -109,4 +110,34 @@ test('a tiny terminal still gets a full frame', () => {
   const f = renderTopFrame([], { width: 10, height: 3, endpoint: 5, sort: 'size', via: 'x' });
   expect(f).toHaveLength(3);
   expect(f.every((l) => l.length === 40)).toBe(true);
+});
+
+test('GPU figures, throttling and process memory reach the frame and the Prometheus text', async () => {
+  const { parseNvidiaGpus, parseNvidiaApps } = await import('@workbench/telemetry');
+  const gpus = parseNvidiaGpus(readFileSync(new URL('../../../telemetry/fixtures/nvidia-smi-2xa100-throttled.csv', import.meta.url), 'utf8'));
+  const sample = {
+    ts: Date.now(),
+    system: { ts: Date.now(), platform: 'linux' as const, cpu: { percent: 12, cores: 64, load1: 3 }, memory: null, gpus, gpuProcesses: parseNvidiaApps('4242, 30000, GPU-x\n'), thermal: [], sources: [{ source: 'memory' as const, available: false, reason: 'permission denied' }] },
+    endpoints: [],
+  };
+  const text = renderTopFrame([sample], { width: 140, height: 20, endpoint: 0, sort: 'vram', via: 'x' }).join('\n');
+  expect(text).toMatch(/GPU0 NVIDIA A100-SXM4-40GB/);
+  expect(text).toMatch(/util \[\|*\s*\]\s+0%.*4\.0 MiB \/ 40 GiB {2}31°C {2}54 W {2}210 MHz/);
+  expect(text).toMatch(/GPU1 NVIDIA A100-SXM4-40GB {2}THROTTLED: SwPowerCap,SwThermalSlowdown,HwThermalSlowdown *\n.*100%.*83°C/);
+  expect(text).toMatch(/MEM {2}not available: permission denied/);
+  const prom = toPrometheus(sample);
+  expect(prom).toContain('wb_gpu_utilization_percent{gpu="1",vendor="nvidia",name="NVIDIA A100-SXM4-40GB"} 100');
+  expect(prom).toContain('wb_gpu_throttled{gpu="0",vendor="nvidia",name="NVIDIA A100-SXM4-40GB"} 0');
+  expect(prom).toContain('wb_gpu_throttled{gpu="1",vendor="nvidia",name="NVIDIA A100-SXM4-40GB"} 1');
+  expect(prom).toContain(`wb_gpu_memory_total_bytes{gpu="0",vendor="nvidia",name="NVIDIA A100-SXM4-40GB"} ${40960 * 1024 * 1024}`);
+  expect(prom).not.toContain('wb_system_memory_used_bytes');
+});
+
+test('runtime VRAM against the driver’s figure for its process', () => {
+  const st = { name: 'o', kind: 'ollama' as const, url: 'http://127.0.0.1:1', origin: 'flag' as const, connected: true, reason: null, latencyMs: 1, version: null, available: [], counters: null, pid: 7, loaded: [{ name: 'm', sizeBytes: 8e9, vramBytes: 8e9, cpuSpill: false, family: null, parameterSize: null, quantization: null, contextLength: null, expiresAt: null }] };
+  expect(memoryCheck(st, { pid: 7, rssBytes: 1e9, gpuBytes: 8.6e9 }, true)).toEqual({ reportedVramBytes: 8e9, driverBytes: 8.6e9, spill: [], note: null });
+  expect(memoryCheck(st, { pid: 7, rssBytes: 1e9, gpuBytes: 2e9 }, true)?.note).toMatch(/driver attributes less GPU memory/);
+  const cpuOnly = { ...st, loaded: [{ ...st.loaded[0]!, vramBytes: 0 }] };
+  expect(memoryCheck(cpuOnly, null, false)).toMatchObject({ spill: [], note: null });
+  expect(memoryCheck(cpuOnly, null, true)).toMatchObject({ spill: ['m'], note: expect.stringMatching(/partly on the CPU/) });
 });

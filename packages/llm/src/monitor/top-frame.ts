@@ -55,8 +55,8 @@ export function renderTopFrame(history: MonitorSample[], view: TopView): string[
     const hist = history.map((h) => h.system.gpus.find((x) => x.vendor === g.vendor && x.index === g.index)?.utilPercent ?? null);
     const mem = g.memTotalBytes ? `${fmtBytes(g.memUsedBytes)} / ${fmtBytes(g.memTotalBytes)}` : 'mem n/a';
     const thr = g.throttleReasons === null ? '' : g.throttleReasons.filter((r) => r !== 'GpuIdle').length ? `  THROTTLED: ${g.throttleReasons.filter((r) => r !== 'GpuIdle').join(',')}` : '';
-    lines.push(`GPU${g.index} ${g.name}`);
-    lines.push(`     util ${gauge(g.utilPercent === null ? null : g.utilPercent / 100, 20)}  ${sparkline(hist, sparkW, 100)}  ${mem}  ${fmtNum(g.temperatureC, 0)}°C  ${fmtNum(g.powerW, 0)} W  ${fmtNum(g.smClockMHz, 0)} MHz${thr}`);
+    lines.push(`GPU${g.index} ${g.name}${thr}`);
+    lines.push(`     util ${gauge(g.utilPercent === null ? null : g.utilPercent / 100, 20)}  ${sparkline(hist, sparkW, 100)}  ${mem}  ${fmtNum(g.temperatureC, 0)}°C  ${fmtNum(g.powerW, 0)} W  ${fmtNum(g.smClockMHz, 0)} MHz`);
   }
   const hot = sys.thermal.filter((z) => z.throttling);
   if (hot.length) lines.push(`THERMAL  throttling: ${hot.map((z) => `${z.name} ${fmtNum(z.temperatureC, 0)}°C`).join(', ')}`);

@@ -154,3 +154,12 @@ describe('generation timings', () => {
     expect((err as GenerationError).reason).toBe('cancelled');
   });
 });
+
+describe('engine counters', () => {
+  test('vLLM /metrics (labelled samples) map onto the same counters', async () => {
+    const { parseLlamaCppMetrics } = await import('./wire.js');
+    expect(parseLlamaCppMetrics(fixture('vllm-metrics.txt'))).toEqual({ promptTokensTotal: 5120, predictedTokensTotal: 40961, promptTokensPerSecond: null, predictedTokensPerSecond: null, requestsProcessing: 2, requestsDeferred: 0, kvCacheUsageRatio: 0.0123 });
+    expect(parseLlamaCppMetrics('# nothing\ngo_goroutines 12\n')).toBeNull();
+    expect(parseLlamaCppMetrics('llamacpp:requests_processing NaN\nllamacpp:requests_processing 1\n')).toMatchObject({ requestsProcessing: 1 });
+  });
+});

@@ -47,7 +47,7 @@ export function parseOpenAiModels(data: unknown): string[] {
 }
 
 /**
- * Prometheus text exposition → the llama.cpp server's counters (`llamacpp:` prefix).
+ * Prometheus text exposition → an engine's counters: the llama.cpp server's (`llamacpp:`) or vLLM's (`vllm:`).
  * Unknown lines are ignored; a metric with labels takes its first sample.
  */
 export function parseLlamaCppMetrics(text: string): EngineCounters | null {
@@ -59,15 +59,22 @@ export function parseLlamaCppMetrics(text: string): EngineCounters | null {
     const v = Number(m[3]);
     if (!values.has(m[1]!) && Number.isFinite(v)) values.set(m[1]!, v);
   }
-  const g = (k: string) => values.get(`llamacpp:${k}`) ?? null;
+  // llama.cpp's names first, then vLLM's equivalents (its /metrics has no averages).
+  const g = (...names: string[]) => {
+    for (const n of names) {
+      const v = values.get(n);
+      if (v !== undefined) return v;
+    }
+    return null;
+  };
   const c: EngineCounters = {
-    promptTokensTotal: g('prompt_tokens_total'),
-    predictedTokensTotal: g('tokens_predicted_total'),
-    promptTokensPerSecond: g('prompt_tokens_seconds'),
-    predictedTokensPerSecond: g('predicted_tokens_seconds'),
-    requestsProcessing: g('requests_processing'),
-    requestsDeferred: g('requests_deferred'),
-    kvCacheUsageRatio: g('kv_cache_usage_ratio'),
+    promptTokensTotal: g('llamacpp:prompt_tokens_total', 'vllm:prompt_tokens_total'),
+    predictedTokensTotal: g('llamacpp:tokens_predicted_total', 'vllm:generation_tokens_total'),
+    promptTokensPerSecond: g('llamacpp:prompt_tokens_seconds'),
+    predictedTokensPerSecond: g('llamacpp:predicted_tokens_seconds'),
+    requestsProcessing: g('llamacpp:requests_processing', 'vllm:num_requests_running'),
+    requestsDeferred: g('llamacpp:requests_deferred', 'vllm:num_requests_waiting'),
+    kvCacheUsageRatio: g('llamacpp:kv_cache_usage_ratio', 'vllm:kv_cache_usage_perc', 'vllm:gpu_cache_usage_perc'),
   };
   return Object.values(c).some((v) => v !== null) ? c : null;
 }
