@@ -12,6 +12,7 @@
 import { stat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError, fromSystemError } from '@workbench/core';
+import { parse } from 'yaml';
 import { GPU_CATALOGUE, gpuProblems, mergeGpus, type Gpu } from './math/index.js';
 
 export async function loadGpuFile(file: string): Promise<Gpu[]> {
@@ -25,7 +26,6 @@ export async function loadGpuFile(file: string): Promise<Gpu[]> {
   }
   let raw: unknown;
   try {
-    const { parse } = await import('yaml');
     raw = parse(text, { maxAliasCount: 100 });
   } catch (e) {
     throw new UserError('INVALID_INPUT', `GPU file ${file} is not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`);

@@ -175,15 +175,18 @@ export function renderPlan(p: Plan, source: { kind: string; path: string; readMs
 }
 
 export function registerPlan(program: Command): void {
-  const plan = withPlanOptions(
-    program
-      .command('plan')
-      .description('predict memory and speed of a model on a GPU: config.json, model folder, .gguf, ollama:NAME or a cached Hugging Face id')
-      .argument('[source]', 'config.json | model folder | file.gguf | file.safetensors | ollama:NAME[:TAG] | org/name (local HF cache)')
+  // The plan itself is the default subcommand, so `plan` has no options of its own and
+  // `wb plan reconcile X --json` / `wb plan gpus --json` get theirs (commander would otherwise
+  // hand options that follow a subcommand to its parent).
+  const plan = program.command('plan').description('predict memory and speed of a model on a GPU: config.json, model folder, .gguf, ollama:NAME or a cached Hugging Face id');
+  withPlanOptions(
+    plan
+      .command('estimate <source>', { isDefault: true })
+      .description('plan a model (the default: `wb plan SOURCE` is `wb plan estimate SOURCE`)')
+      .addHelpText('after', '\nSOURCE: config.json | model folder | file.gguf | file.safetensors | ollama:NAME[:TAG] | org/name (local HF cache)')
       .option('--layers', 'list every layer instead of grouping alike ones')
       .option('--json', 'print JSON'),
-  ).action(async (source: string | undefined, opts: PlanOpts, cmd: Command) => {
-    if (!source) return void process.stdout.write(cmd.helpInformation());
+  ).action(async (source: string, opts: PlanOpts, cmd: Command) => {
     await userErrors(async () => {
       const { loadSource, planSource } = await import('@workbench/planner');
       const { settings } = await settingsFrom(opts, cmd);
