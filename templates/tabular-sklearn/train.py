@@ -7,6 +7,8 @@ Run by the Workbench supervisor (see docs/run-protocol.md): params come from WB_
 * params: the resolved settings (task, model, folds, ...) and the data's shape;
 * per fold (step = fold index, from 0): accuracy and macro F1, or RMSE and R2;
 * cv_<metric>_mean (and _std) over the folds; test_<metric> when test_size is given;
+* model.schema.json: the input signature (columns, their types, class labels) that
+  `wb serve-model` checks requests against (the ONNX one when model.onnx is written);
 * model.pkl: a dict with the pipeline fitted on all rows, the feature names and the
   label encoder, logged as an artifact of kind "model".
 
@@ -308,7 +310,18 @@ def main():
     with open(out_path, "wb") as f:
         pickle.dump(bundle, f, protocol=pickle.HIGHEST_PROTOCOL)
     wb.log_artifact(out_path, name="model.pkl", kind="model")
-    export_onnx(final, feature_names, numeric_idx, categorical_idx, label_encoder, task)
+    if not export_onnx(final, feature_names, numeric_idx, categorical_idx, label_encoder, task):
+        # The pickle's own signature: mixed columns, typed one by one (what `wb serve-model` checks).
+        write_signature(
+            wb.output_dir(),
+            "features",
+            feature_names,
+            [{"name": "label", "dtype": "string", "shape": [None]}],
+            label_encoder,
+            task,
+            dtype="object",
+            column_types=["number" if j in numeric_idx else "string" for j in range(len(feature_names))],
+        )
     wb.log(
         "done: %s"
         % ", ".join("%s=%.4f" % (k, v) for k, v in summary.items() if not k.endswith("_std"))
@@ -323,10 +336,10 @@ def export_onnx(final, feature_names, numeric_idx, categorical_idx, label_encode
         from skl2onnx.common.data_types import FloatTensorType
     except ImportError:
         wb.log("model.onnx not written: skl2onnx is not installed (model.pkl is the model)", "WARN")
-        return
+        return False
     if categorical_idx:
         wb.log("model.onnx not written: the ONNX export covers numeric features only", "WARN")
-        return
+        return False
     n = len(feature_names)
     try:
         onx = convert_sklearn(
@@ -336,7 +349,7 @@ def export_onnx(final, feature_names, numeric_idx, categorical_idx, label_encode
         )
     except Exception as exc:  # a converter gap must not fail a finished training run
         wb.log("model.onnx not written: skl2onnx could not convert the pipeline (%s)" % exc, "WARN")
-        return
+        return False
     out_dir = wb.output_dir()
     onnx_path = os.path.join(out_dir, "model.onnx")
     with open(onnx_path, "wb") as f:
@@ -344,16 +357,19 @@ def export_onnx(final, feature_names, numeric_idx, categorical_idx, label_encode
     outputs = [{"name": o.name, "dtype": "int64" if o.name == "label" else "float32", "shape": [None] if o.name in ("label", "variable") else [None, None]} for o in onx.graph.output]
     write_signature(out_dir, "features", feature_names, outputs, label_encoder, task)
     wb.log_artifact(onnx_path, name="model.onnx", kind="model")
+    return True
 
 
-def write_signature(out_dir, input_name, columns, outputs, label_encoder, task):
+def write_signature(out_dir, input_name, columns, outputs, label_encoder, task, dtype="float32", column_types=None):
     import json
 
     signature = {
-        "inputs": [{"name": input_name, "dtype": "float32", "shape": [None, len(columns)], "columns": list(columns)}],
+        "inputs": [{"name": input_name, "dtype": dtype, "shape": [None, len(columns)], "columns": list(columns)}],
         "outputs": outputs,
         "task": task,
     }
+    if column_types is not None:
+        signature["inputs"][0]["columnTypes"] = column_types
     if label_encoder is not None:
         signature["labels"] = [c.item() if hasattr(c, "item") else c for c in label_encoder.classes_]
     path = os.path.join(out_dir, "model.schema.json")

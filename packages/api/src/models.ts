@@ -6,7 +6,8 @@ export const modelStages = ['draft', 'staging', 'production', 'archived'] as con
 export const modelStageSchema = z.enum(modelStages);
 export type ModelStage = z.infer<typeof modelStageSchema>;
 
-export const tensorDtypes = ['float32', 'float64', 'int32', 'int64', 'bool', 'string'] as const;
+/** `object`: a table of mixed columns (a pickled scikit-learn pipeline), typed per column by `columnTypes`. */
+export const tensorDtypes = ['float32', 'float64', 'int32', 'int64', 'bool', 'string', 'object'] as const;
 export const tensorDtypeSchema = z.enum(tensorDtypes);
 export type TensorDtype = z.infer<typeof tensorDtypeSchema>;
 
@@ -17,6 +18,7 @@ export const tensorSpecSchema = z.object({
   /** null (or a negative number) marks a free dimension, usually the batch. */
   shape: z.array(z.number().int().nullable()).max(8),
   columns: z.array(z.string().max(512)).max(100_000).optional(),
+  columnTypes: z.array(z.enum(['number', 'string'])).max(100_000).optional(),
 });
 export type TensorSpec = z.infer<typeof tensorSpecSchema>;
 

@@ -137,6 +137,55 @@ describe('models from a template run to a running bundle', () => {
     expect(m.stages.production).toHaveLength(1);
   }, 60_000);
 
+  test('a scikit-learn pickle: template run → register → wb serve-model (Python worker) = the unzipped bundle\'s python3 server.py', async () => {
+    const r = await wb(home, ['run', '--project', 'fraud-detection', '--template', 'tabular-sklearn', '--dataset', 'transactions', '--param', 'target=is_fraud', '--quiet']);
+    expect(r.stderr).toContain('succeeded');
+    const run = (await wbJson<{ runs: Array<{ id: string; template: string }> }>(home, ['run', 'list'])).runs.find((x) => x.template === 'tabular-sklearn')!;
+    const v = await wbJson(home, ['model', 'register', '--run', run.id, '--artifact', 'model.pkl', '--name', 'fraud-sklearn']);
+    expect(v.format).toBe('pickle');
+    expect(v.signature.inputs[0]).toMatchObject({ dtype: 'object', columns: ['amount', 'hour', 'merchant'], columnTypes: ['number', 'number', 'string'] });
+    expect(v.lineage.environment.packages['scikit-learn']).toBeTruthy();
+
+    const out = path.join(home, 'out-pkl');
+    expect((await wb(home, ['export', 'fraud-sklearn@1', '--out', path.join(out, 'bundle.zip')])).code).toBe(0);
+    expect(spawnSync('unzip', ['-q', path.join(out, 'bundle.zip'), '-d', path.join(out, 'bundle')]).status).toBe(0);
+    expect(await readFile(path.join(out, 'bundle', 'requirements.txt'), 'utf8')).toMatch(/^scikit-learn==/);
+    expect(await readFile(path.join(out, 'bundle', 'README.md'), 'utf8')).toContain('pip install -r requirements.txt && python3 server.py');
+    expect((await wb(home, ['export', 'fraud-sklearn@1', '--format', 'docker', '--out', path.join(out, 'ctx')])).code).toBe(0);
+    expect(await readFile(path.join(out, 'ctx', 'Dockerfile'), 'utf8')).toMatch(/^FROM python:3\.\d+-slim$/m);
+    expect((await wb(home, ['export', 'verify', path.join(out, 'ctx')])).stdout).toMatch(/^ok:/);
+    const bundle = spawn('/usr/bin/python3', ['server.py', '--port', '0'], { cwd: path.join(out, 'bundle'), stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(bundle);
+    const bundleUrl = (await waitForLine(bundle, /listening on (\S+)/, 'the bundle server.py'))[1]!;
+    const served = spawnWb(home, ['serve-model', 'fraud-sklearn@1', '--port', '0']);
+    children.push(served);
+    const servedUrl = (await waitForLine(served, /listening on (\S+)/, 'wb serve-model'))[1]!;
+
+    const rows = [
+      { amount: 950, hour: 2, merchant: 'online' },
+      { amount: 20, hour: 13, merchant: 'fuel' },
+      { amount: null, hour: 23, merchant: null },
+    ];
+    const a = await predict(`${bundleUrl}/predict`, { rows });
+    const b = await predict(`${servedUrl}/v1/models/fraud-sklearn/predict`, { rows });
+    expect(a.status).toBe(200);
+    expect(b.status).toBe(200);
+    expect(a.json.predictions).toEqual(b.json.predictions);
+    expect(a.json.outputs).toEqual(b.json.outputs);
+    expect(a.json.predictions[0]).toBe(1);
+    for (const [body, re] of [
+      [{ rows: [{ amount: 'x', hour: 1, merchant: 'shop' }] }, /must be a finite number/],
+      [{ rows: [{ amount: 1, hour: 1 }] }, /lacks column 'merchant'/],
+      [{ rows: [{ amount: 1, hour: 1, merchant: 'shop', extra: 1 }] }, /unknown column/],
+    ] as const) {
+      const x = await predict(`${bundleUrl}/predict`, body);
+      const y = await predict(`${servedUrl}/predict`, body);
+      expect([x.status, y.status]).toEqual([400, 400]);
+      expect(x.json.error.message).toMatch(re);
+      expect(x.json.error.message).toBe(y.json.error.message);
+    }
+  }, 120_000);
+
   test('bad input gets a clear error and exit code', async () => {
     const cases: Array<[string[], number, RegExp]> = [
       [['model', 'register', '--run', runId, '--artifact', 'nope.onnx', '--name', 'x'], 3, /artifact 'nope.onnx' not found/],
@@ -145,7 +194,7 @@ describe('models from a template run to a running bundle', () => {
       [['model', 'promote', 'fraud-classifier', '1', '--to', 'heaven'], 2, /--to must be one of/],
       [['export', 'ghost@production', '--out', 'x.zip'], 3, /not found/],
       [['model', 'register', '--run', runId, '--artifact', 'model.pt', '--name', 'pt'], 0, /registered pt version 1/],
-      [['export', 'pt@1', '--out', 'pt.zip'], 2, /ONNX models only/],
+      [['export', 'pt@1', '--out', 'pt.zip'], 2, /neither an ONNX model nor a scikit-learn pickle/],
     ];
     for (const [args, code, re] of cases) {
       const r = await wb(home, args);

@@ -44,7 +44,8 @@ describe('templates', () => {
     expect(acc.count).toBe(5);
     expect(run.metrics.find((m) => m.key === 'f1')?.count).toBe(5);
     expect(run.metrics.find((m) => m.key === 'cv_accuracy_mean')!.last).toBeGreaterThan(0.8);
-    expect(run.artifacts).toEqual([expect.objectContaining({ name: 'model.pkl', kind: 'model' })]);
+    // The pickle and its input signature (model.onnx too where skl2onnx is installed).
+    expect(run.artifacts.filter((a) => a.name !== 'model.onnx')).toEqual([expect.objectContaining({ name: 'model.pkl', kind: 'model' }), expect.objectContaining({ name: 'model.schema.json', kind: 'file' })]);
   });
 
   test('a template without its required param is refused before a run is recorded', async () => {

@@ -32,11 +32,19 @@ export interface PredictResponse {
 }
 
 export declare function buildFeeds(signature: ModelSignature, body: unknown, Tensor: unknown): { feeds: Record<string, unknown>; batch: number };
+export declare function buildTable(signature: ModelSignature, body: unknown): { columns: string[]; rows: unknown[][] };
 export declare function formatOutputs(signature: ModelSignature, outputNames: readonly string[], results: Record<string, unknown>): { predictions: unknown[]; outputs: Record<string, unknown[]> };
 export declare function signatureFromSession(session: unknown): ModelSignature;
 
+export interface ModelBackend {
+  predict(table: { columns: string[]; rows: unknown[][] }): Promise<{ predictions: unknown[]; probabilities?: unknown[] }>;
+  status?(): { ready: boolean; error: string | null };
+  close?(): Promise<void>;
+}
+
 export declare class ModelHost {
-  constructor(loadOrt: () => Promise<unknown>, sessionOptions?: Record<string, unknown>);
+  constructor(loadOrt: () => Promise<unknown>, sessionOptions?: Record<string, unknown>, backends?: Record<string, (entry: HostedModelEntry) => Promise<ModelBackend>>);
+  close(): Promise<void>;
   add(entry: HostedModelEntry): Promise<HostedModelState>;
   health(): { status: 'ok' | 'degraded'; models: Array<{ name: string; version: number; ready: boolean; error: string | null }> };
   list(): Array<{ name: string; version: number; format: string; ready: boolean; error: string | null; signature: ModelSignature | null }>;

@@ -20,6 +20,43 @@ export class RequestError extends Error {
 const bad = (message, hint) => new RequestError(400, 'INVALID_INPUT', message, hint);
 
 const FLOAT = new Set(['float32', 'float64']);
+
+/**
+ * A table for a model that takes mixed columns (a pickled scikit-learn pipeline): values in
+ * the signature's column order, each checked against its column type; null is missing.
+ */
+export function buildTable(signature, body) {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw bad('the request body must be a JSON object', 'send {"rows": [{…}, …]}');
+  const extra = Object.keys(body).filter((k) => k !== 'rows');
+  if (extra.length) throw bad(`unknown field(s) in the request: ${extra.join(', ')}`, 'this model takes {"rows": [{"<column>": value, …}]}');
+  const spec = signature.inputs[0];
+  const cols = spec.columns;
+  if (!cols) throw bad('this model has no column list in its signature: register it with --schema');
+  const types = spec.columnTypes ?? cols.map(() => 'number');
+  const rows = body.rows;
+  if (!Array.isArray(rows) || rows.length === 0) throw bad('"rows" must be a non-empty array');
+  if (rows.length > MAX_ROWS) throw new RequestError(413, 'PAYLOAD_TOO_LARGE', `${rows.length} rows in one request; at most ${MAX_ROWS}`, 'split the rows into several requests');
+  const out = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) throw bad(`row ${i} must be an object of columns, got ${describe(row)}`);
+    const values = new Array(cols.length);
+    for (let j = 0; j < cols.length; j++) {
+      const v = row[cols[j]];
+      const where = `row ${i}, column '${cols[j]}'`;
+      if (v === undefined) throw bad(`row ${i} lacks column '${cols[j]}'`, `the model takes: ${cols.slice(0, 50).join(', ')}`);
+      if (v !== null && types[j] === 'number' && (typeof v !== 'number' || !Number.isFinite(v))) throw bad(`${where} must be a finite number (or null for missing), got ${describe(v)}`);
+      if (v !== null && types[j] === 'string' && typeof v !== 'string') throw bad(`${where} must be a string (or null for missing), got ${describe(v)}`);
+      values[j] = v;
+    }
+    if (Object.keys(row).length !== cols.length) {
+      const unknown = Object.keys(row).filter((k) => !cols.includes(k));
+      throw bad(`row ${i} has unknown column(s): ${unknown.slice(0, 10).join(', ')}`, `the model takes: ${cols.slice(0, 50).join(', ')}`);
+    }
+    out[i] = values;
+  }
+  return { columns: cols, rows: out };
+}
 const INT = new Set(['int32', 'int64']);
 
 function typedArray(dtype, n) {
@@ -237,9 +274,11 @@ export function signatureFromSession(session) {
  * onnxruntime-node (lazily, so a missing install is a clear per-model error).
  */
 export class ModelHost {
-  constructor(loadOrt, sessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1 }) {
+  /** backends: { pickle: async (entry) => ({ predict({columns, rows}), close() }) } for models onnxruntime does not run. */
+  constructor(loadOrt, sessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1 }, backends = {}) {
     this.loadOrt = loadOrt;
     this.sessionOptions = sessionOptions;
+    this.backends = backends;
     this.models = new Map();
   }
 
@@ -248,6 +287,13 @@ export class ModelHost {
     const state = { ...entry, ready: false, error: null, session: null, ort: null };
     this.models.set(entry.name, state);
     try {
+      const backend = this.backends[entry.format];
+      if (backend) {
+        if (!entry.signature) throw new Error(`a ${entry.format} model needs a signature with its columns: register it with --schema`);
+        state.backend = await backend(entry);
+        state.ready = true;
+        return state;
+      }
       if (entry.format !== 'onnx') throw new Error(`serving ${entry.format} models is not built in this server (ONNX only)`);
       let ort;
       try {
@@ -270,8 +316,18 @@ export class ModelHost {
   }
 
   health() {
-    const models = [...this.models.values()].map((m) => ({ name: m.name, version: m.version, ready: m.ready, error: m.error }));
+    const models = [...this.models.values()].map((m) => {
+      const b = m.backend?.status?.();
+      return { name: m.name, version: m.version, ready: m.ready && (b ? b.ready : true), error: m.error ?? b?.error ?? null };
+    });
     return { status: models.every((m) => m.ready) ? 'ok' : 'degraded', models };
+  }
+
+  async close() {
+    for (const m of this.models.values()) {
+      await m.backend?.close?.();
+      await m.session?.release?.();
+    }
   }
 
   list() {
@@ -289,6 +345,11 @@ export class ModelHost {
       if (!m) throw new RequestError(404, 'NOT_FOUND', `no model '${name}' on this server`, `models: ${[...this.models.keys()].join(', ')}`);
     }
     if (!m.ready) throw new RequestError(503, 'UNAVAILABLE', `model '${m.name}' failed to load: ${m.error}`, 'see GET /health; fix the model file and restart');
+    if (m.backend) {
+      const table = buildTable(m.signature, body);
+      const r = await m.backend.predict(table);
+      return { model: m.name, version: m.version, rows: table.rows.length, predictions: r.predictions, outputs: r.probabilities ? { probabilities: r.probabilities } : {} };
+    }
     const { feeds, batch } = buildFeeds(m.signature, body, m.ort.Tensor);
     let results;
     try {

@@ -9,7 +9,7 @@ const root = findUp(import.meta.url, path.join('packages', 'ship', 'bundle', 'se
 
 export const bundleSourceDir = process.env.WB_SHIP_BUNDLE_DIR ?? path.join(root, 'packages', 'ship', 'bundle');
 
-export function bundleSource(name: 'server.mjs' | 'predictor.mjs'): Buffer {
+export function bundleSource(name: 'server.mjs' | 'predictor.mjs' | 'server.py' | 'pickle_worker.py'): Buffer {
   return readFileSync(path.join(bundleSourceDir, name));
 }
 

@@ -26,11 +26,12 @@ const FIXED_MTIME = new Date(1980, 0, 1, 0, 0, 0);
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 function checkServable(v: ModelVersion): void {
-  if (v.format !== 'onnx') {
-    throw new UserError('INVALID_INPUT', `${v.modelName}@${v.version} is a ${v.format} model; exports with an inference server are built for ONNX models only`, {
-      hint: v.format === 'pickle' ? 'the Python server for pickled scikit-learn models is not built yet; export the ONNX file (the template saves model.onnx where skl2onnx is installed)' : 'register the model as a .onnx file',
-    });
+  if (v.format === 'onnx') return;
+  if (v.format === 'pickle') {
+    if (!v.signature?.inputs[0]?.columns) throw new UserError('INVALID_INPUT', `${v.modelName}@${v.version} is a pickle without a column signature; its server could not check requests`, { hint: 'register it again with --schema FILE (the tabular-sklearn template writes model.schema.json)' });
+    return;
   }
+  throw new UserError('INVALID_INPUT', `${v.modelName}@${v.version} is neither an ONNX model nor a scikit-learn pickle; exports with an inference server need one of them`, { hint: 'register the .onnx (or .pkl) file the run saved' });
 }
 
 async function removeQuietly(p: string): Promise<void> {

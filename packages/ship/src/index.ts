@@ -5,3 +5,4 @@ export { inferSignature } from './inspect.js';
 export { bundleManifestSchema, type BundleManifest, MANIFEST } from './manifest.js';
 export { bundleSourceDir } from './bundle-sources.js';
 export { ModelHost, MAX_BODY_BYTES, type HostedModelEntry } from '../bundle/predictor.mjs';
+export { PickleWorker } from './pickle-worker.js';

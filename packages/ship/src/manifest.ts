@@ -34,7 +34,7 @@ export function modelPathInBundle(v: Pick<ModelVersion, 'artifactName'>): string
 function readme(v: ModelVersion, kind: 'zip' | 'docker'): string {
   const cols = v.signature?.inputs.length === 1 ? v.signature.inputs[0]?.columns : undefined;
   const example = cols ? `{"rows": [{${cols.slice(0, 4).map((c) => `"${c}": 0`).join(', ')}${cols.length > 4 ? ', …' : ''}}]}` : '{"inputs": {"<input>": [[…]]}}';
-  const start = kind === 'docker' ? `docker build -t ${v.modelName}:${v.version} . && docker run --rm -p 8080:8080 ${v.modelName}:${v.version}` : 'npm install && node server.mjs';
+  const start = kind === 'docker' ? `docker build -t ${v.modelName}:${v.version} . && docker run --rm -p 8080:8080 ${v.modelName}:${v.version}` : startCommand(v);
   return [
     `# ${v.modelName} version ${v.version}`,
     '',
@@ -42,13 +42,14 @@ function readme(v: ModelVersion, kind: 'zip' | 'docker'): string {
     '',
     '## Start',
     '',
-    kind === 'docker' ? 'With a Docker engine, in this folder:' : 'With Node 18 or newer, in this folder:',
+    kind === 'docker' ? 'With a Docker engine, in this folder:' : v.format === 'pickle' ? `With Python ${v.lineage.environment?.python ?? '3'} (the scikit-learn and numpy versions in requirements.txt), in this folder:` : 'With Node 18 or newer, in this folder:',
     '',
     '```',
     start,
     '```',
     '',
-    kind === 'docker' ? 'The server listens on port 8080.' : 'The server listens on http://127.0.0.1:8080 (`node server.mjs --port 9000 --host 0.0.0.0` to change).',
+    kind === 'docker' ? 'The server listens on port 8080.' : `The server listens on http://127.0.0.1:8080 (\`${v.format === 'pickle' ? 'python3 server.py' : 'node server.mjs'} --port 9000 --host 0.0.0.0\` to change).`,
+    ...(v.format === 'pickle' ? ['', 'Loading a pickle runs its code: serve only bundles you trust, and check them first with `wb export verify`.'] : []),
     '',
     '## Predict',
     '',
@@ -67,8 +68,47 @@ function readme(v: ModelVersion, kind: 'zip' | 'docker'): string {
   ].join('\n');
 }
 
+export function startCommand(v: Pick<ModelVersion, 'format'>): string {
+  return v.format === 'pickle' ? 'pip install -r requirements.txt && python3 server.py' : 'npm install && node server.mjs';
+}
+
+const HEALTHCHECK = (cmd: string) => `HEALTHCHECK --interval=30s --timeout=5s CMD ${cmd}`;
+
 /** Every file of a bundle except the model and the manifest, sorted by path. */
 export function bundleFiles(v: ModelVersion, kind: 'zip' | 'docker'): SmallFile[] {
+  const files: SmallFile[] = [{ path: 'README.md', data: Buffer.from(readme(v, kind)) }];
+  if (v.format === 'pickle') {
+    // The versions the run trained with: unpickling needs the same scikit-learn.
+    const pkgs = v.lineage.environment?.packages ?? {};
+    const pin = (name: string) => (pkgs[name] ? `${name}==${pkgs[name]}` : name);
+    files.push({ path: 'requirements.txt', data: Buffer.from([pin('scikit-learn'), pin('numpy')].join('\n') + '\n') });
+    files.push({ path: 'pickle_worker.py', data: bundleSource('pickle_worker.py') });
+    files.push({ path: 'server.py', data: bundleSource('server.py') });
+    if (kind === 'docker') {
+      const py = /^(\d+\.\d+)/.exec(v.lineage.environment?.python ?? '')?.[1] ?? '3.11';
+      files.push({
+        path: 'Dockerfile',
+        data: Buffer.from(
+          [
+            '# Builds as is: docker build -t model . && docker run -p 8080:8080 model',
+            `FROM python:${py}-slim`,
+            'WORKDIR /srv/model',
+            'COPY requirements.txt ./',
+            'RUN pip install --no-cache-dir -r requirements.txt',
+            'COPY . .',
+            'ENV HOST=0.0.0.0 PORT=8080',
+            'EXPOSE 8080',
+            'USER nobody',
+            HEALTHCHECK(`python3 -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/health').status == 200 else 1)"`),
+            'CMD ["python3", "server.py"]',
+            '',
+          ].join('\n'),
+        ),
+      });
+      files.push({ path: '.dockerignore', data: Buffer.from('__pycache__\n') });
+    }
+    return files.sort((a, b) => (a.path < b.path ? -1 : 1));
+  }
   const pkg = {
     name: `${v.modelName.toLowerCase().replace(/[^a-z0-9._-]/g, '-')}-model`,
     version: `${v.version}.0.0`,
@@ -79,12 +119,11 @@ export function bundleFiles(v: ModelVersion, kind: 'zip' | 'docker'): SmallFile[
     dependencies: { 'onnxruntime-node': onnxruntimeVersion() },
     engines: { node: '>=18' },
   };
-  const files: SmallFile[] = [
-    { path: 'README.md', data: Buffer.from(readme(v, kind)) },
+  files.push(
     { path: 'package.json', data: Buffer.from(JSON.stringify(pkg, null, 2) + '\n') },
     { path: 'predictor.mjs', data: bundleSource('predictor.mjs') },
     { path: 'server.mjs', data: bundleSource('server.mjs') },
-  ];
+  );
   if (kind === 'docker') {
     files.push({
       path: 'Dockerfile',
@@ -101,7 +140,7 @@ export function bundleFiles(v: ModelVersion, kind: 'zip' | 'docker'): SmallFile[
           'ENV HOST=0.0.0.0 PORT=8080 NODE_ENV=production',
           'EXPOSE 8080',
           'USER node',
-          'HEALTHCHECK --interval=30s --timeout=5s CMD node -e "fetch(\'http://127.0.0.1:8080/health\').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"',
+          HEALTHCHECK(`node -e "fetch('http://127.0.0.1:8080/health').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"`),
           'CMD ["node", "server.mjs"]',
           '',
         ].join('\n'),
@@ -121,7 +160,7 @@ export function buildManifest(v: ModelVersion, kind: 'zip' | 'docker', files: Ma
     signature: v.signature,
     lineage: v.lineage,
     card: v.card,
-    start: kind === 'docker' ? 'docker build -t model . && docker run -p 8080:8080 model' : 'npm install && node server.mjs',
+    start: kind === 'docker' ? 'docker build -t model . && docker run -p 8080:8080 model' : startCommand(v),
     files: [...files].sort((a, b) => (a.path < b.path ? -1 : 1)),
   };
 }

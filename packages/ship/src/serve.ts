@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { MAX_BODY_BYTES, ModelHost, RequestError, errorBody, type HostedModelEntry } from '../bundle/predictor.mjs';
+import { PickleWorker } from './pickle-worker.js';
 
 export interface ModelServer {
   app: FastifyInstance;
@@ -10,12 +11,14 @@ export interface ModelServer {
 
 /**
  * `wb serve-model`: the models over HTTP with the same routes and the same prediction core
- * as an exported bundle's server (so both answer alike). Each model loads on its own: one
+ * as an exported bundle's server (so both answer alike). Pickled scikit-learn models are
+ * served by a supervised Python worker (pickle-worker.ts). Each model loads on its own: one
  * that fails is reported by /health and answers 503, the others keep serving.
  */
 export async function startModelServer(opts: { models: HostedModelEntry[]; host?: string; port?: number; threads?: number }): Promise<ModelServer> {
   const threads = opts.threads ?? 1;
-  const host = new ModelHost(() => import('onnxruntime-node'), { intraOpNumThreads: threads, interOpNumThreads: 1 });
+  // ONNX models run in-process; pickled scikit-learn models in a supervised Python worker each.
+  const host = new ModelHost(() => import('onnxruntime-node'), { intraOpNumThreads: threads, interOpNumThreads: 1 }, { pickle: (e) => PickleWorker.start(e) });
   for (const m of opts.models) await host.add(m);
 
   const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, return503OnClosing: true });
@@ -48,5 +51,13 @@ export async function startModelServer(opts: { models: HostedModelEntry[]; host?
   app.post<{ Params: { name: string } }>('/v1/models/:name/predict', async (req) => host.predict(req.params.name, req.body));
 
   const address = await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 8080 });
-  return { app, host, url: address, close: () => app.close() };
+  return {
+    app,
+    host,
+    url: address,
+    close: async () => {
+      await app.close();
+      await host.close();
+    },
+  };
 }

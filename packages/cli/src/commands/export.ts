@@ -19,7 +19,8 @@ Examples:
   wb export verify bundle.zip
 
 Exports are reproducible (same version → same bytes) and carry a manifest with the SHA-256 of
-every file. Built for ONNX models; serving pickled scikit-learn models is not built yet.`,
+every file. ONNX models get a Node server (onnxruntime-node); scikit-learn pickles a Python
+server (python3 server.py, with the scikit-learn version the run trained with pinned).`,
     )
     .action(async (ref: string | undefined, opts: { format: string; out?: string; json?: boolean }, cmd: Command) => {
       const { invalid } = await import('@workbench/core');
@@ -44,7 +45,7 @@ every file. Built for ONNX models; serving pickled scikit-learn models is not bu
         } else r = await exportDocker(src, out);
         if (opts.json) return printJson({ out: r.out, bytes: r.bytes, format: opts.format, model: r.manifest.model, files: r.manifest.files });
         process.stdout.write(`exported ${v.modelName}@${v.version} (${v.stage}) to ${r.out} (${bytes(r.bytes)}, ${r.manifest.files.length + 1} files)\n`);
-        process.stdout.write(opts.format === 'zip' ? `start it: unzip ${r.out} -d model && cd model && npm install && node server.mjs\n` : `build it: docker build -t ${v.modelName.toLowerCase()}:${v.version} ${r.out}\n`);
+        process.stdout.write(opts.format === 'zip' ? `start it: unzip ${r.out} -d model && cd model && ${r.manifest.start}\n` : `build it: docker build -t ${v.modelName.toLowerCase()}:${v.version} ${r.out}\n`);
       });
     });
 

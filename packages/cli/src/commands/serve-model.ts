@@ -4,7 +4,7 @@ import { printJson } from '../output.js';
 export function registerServeModel(program: Command): void {
   program
     .command('serve-model <refs...>')
-    .description('serve predictions of model versions over HTTP (ONNX models, through onnxruntime)')
+    .description('serve predictions of model versions over HTTP (ONNX through onnxruntime, scikit-learn pickles through a Python worker)')
     .option('-p, --port <port>', 'port', '8080')
     .option('--host <host>', 'address to bind (default loopback only)', '127.0.0.1')
     .option('--threads <n>', 'onnxruntime threads per model', '1')
@@ -17,8 +17,9 @@ Examples:
   curl -s localhost:8080/predict -H 'content-type: application/json' -d '{"rows": [{"amount": 12.5, …}]}'
 
 Routes: GET /health, GET /v1/models, POST /v1/models/<name>/predict, POST /predict (one model).
-Requests are checked against the input signature recorded at registration. Pickled
-scikit-learn models are not served yet (the Python worker is not built): register the ONNX file.`,
+Requests are checked against the input signature recorded at registration. A pickled
+scikit-learn model runs in a supervised Python worker (WB_PYTHON, default /usr/bin/python3),
+restarted if it dies; unpickling runs the pickle's code, so serve only your own models.`,
     )
     .action(async (refs: string[], opts: { port: string; host: string; threads: string; json?: boolean }, cmd: Command) => {
       const { openWorkspace } = await import('../context.js');

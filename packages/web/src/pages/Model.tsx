@@ -360,7 +360,7 @@ export function ModelPage() {
                     <button className="btn h-7 px-2 text-xs" onClick={() => setAliasFor(v)} title="Set an alias" aria-label={`set an alias on version ${v.version}`}>
                       <Tag size={12} />
                     </button>
-                    <button className="btn h-7 px-2 text-xs" onClick={() => void downloadZip(m.name, v.version)} title={v.format === 'onnx' ? 'Export a ZIP bundle with its inference server' : 'Exports are built for ONNX models only'} disabled={v.format !== 'onnx'} aria-label={`export version ${v.version} as ZIP`} data-testid="export-zip">
+                    <button className="btn h-7 px-2 text-xs" onClick={() => void downloadZip(m.name, v.version)} title={v.format !== 'other' ? 'Export a ZIP bundle with its inference server' : 'Exports are built for ONNX models and scikit-learn pickles'} disabled={v.format === 'other'} aria-label={`export version ${v.version} as ZIP`} data-testid="export-zip">
                       <Download size={12} /> ZIP
                     </button>
                   </div>
