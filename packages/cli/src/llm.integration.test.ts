@@ -54,7 +54,8 @@ test('wb llm status: connected and not-running endpoints with reasons, loaded mo
 
 test('wb llm endpoint add | list | rm', async () => {
   const s = await replay();
-  const added = await wbJson(home, ['llm', 'endpoint', 'add', 'mine', s.url.replace('http://', ''), '--kind', 'ollama']);
+  // No --kind: the endpoint is asked which API it speaks.
+  const added = await wbJson(home, ['llm', 'endpoint', 'add', 'mine', s.url.replace('http://', '')]);
   expect(added).toMatchObject({ name: 'mine', kind: 'ollama', url: s.url, connected: true });
   const list = await wbJson<Array<{ name: string; from: string; connected: boolean; reason: string | null }>>(home, ['llm', 'endpoint', 'list']);
   expect(list[0]).toMatchObject({ name: 'mine', from: 'workspace', connected: true });

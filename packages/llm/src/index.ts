@@ -5,7 +5,7 @@ export { createLlmServer, type LlmServerOptions } from './serve/server.js';
 // Runtimes: discovery, probing and honest generation timings.
 export * from './runtimes/types.js';
 export { defaultEndpoints, mergeEndpoints, normalizeUrl, ollamaHost, guessKind, OLLAMA_DEFAULT, WORKBENCH_DEFAULT } from './runtimes/endpoints.js';
-export { probeEndpoint, engineCounters, type ProbeOptions } from './runtimes/probe.js';
+export { probeEndpoint, engineCounters, detectKind, type ProbeOptions } from './runtimes/probe.js';
 export { generate as generateOnEndpoint, GenerationError, type GenerateRequest as EndpointGenerateRequest, type GenerationResult } from './runtimes/generate.js';
 export { ollamaRates, llamaCppRates, streamedDecodeRate, type RateFigure, type TimingSource } from './runtimes/timings.js';
 export { parseOllamaPs, parseOllamaTags, parseOpenAiModels, parseLlamaCppMetrics } from './runtimes/wire.js';

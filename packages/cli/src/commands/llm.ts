@@ -27,7 +27,7 @@ async function userError(code: 'INVALID_INPUT' | 'NOT_FOUND' | 'UNAVAILABLE', me
 /** Configured workspace endpoints plus the usual local ports, or only what --endpoint names. */
 async function resolveEndpoints(ws: Workspace, flags: string[] | undefined, kind?: string): Promise<EndpointConfig[]> {
   const { LlmEndpoints } = await import('@workbench/core');
-  const { defaultEndpoints, mergeEndpoints, normalizeUrl, guessKind } = await import('@workbench/llm');
+  const { defaultEndpoints, mergeEndpoints, normalizeUrl, guessKind, detectKind } = await import('@workbench/llm');
   const configured: EndpointConfig[] = (await new LlmEndpoints(ws).list()).map((e) => ({ name: e.name, kind: e.kind, url: e.url, origin: 'workspace' }));
   if (!flags || flags.length === 0) return mergeEndpoints(defaultEndpoints(), configured);
   const out: EndpointConfig[] = [];
@@ -43,7 +43,7 @@ async function resolveEndpoints(ws: Workspace, flags: string[] | undefined, kind
     } catch (err) {
       throw await userError('INVALID_INPUT', `--endpoint ${f}: ${(err as Error).message}`, 'give a URL such as http://127.0.0.1:11434 or the name of a configured endpoint (wb llm endpoint list)');
     }
-    out.push({ name: new URL(url).host, kind: (kind as EndpointKind | undefined) ?? guessKind(url), url, origin: 'flag' });
+    out.push({ name: new URL(url).host, kind: (kind as EndpointKind | undefined) ?? (await detectKind(url)) ?? guessKind(url), url, origin: 'flag' });
   }
   return out;
 }
@@ -105,7 +105,7 @@ function registerStatus(llm: Command): void {
     .command('status')
     .description('one look at local LLM runtimes (connected or not, and why), loaded models with size and VRAM, system and GPU')
     .option('--endpoint <url|name>', 'only this endpoint (repeatable; default: the workspace list and the usual local ports)', collect)
-    .option('--kind <kind>', 'API of an --endpoint URL: ollama, openai or workbench (default: guessed from the port)')
+    .option('--kind <kind>', 'API of an --endpoint URL: ollama, openai or workbench (default: detected)')
     .option('--timeout <ms>', 'per-endpoint timeout', '1500')
     .option('--json', 'print JSON')
     .action(async (opts: { endpoint?: string[]; kind?: string; timeout: string; json?: boolean }, cmd: Command) =>
@@ -393,20 +393,20 @@ async function progressBar(label: string, total: number): Promise<{ update: (don
 function registerEndpoint(llm: Command): void {
   const ep = llm.command('endpoint').description('LLM runtimes the workspace watches, beyond the usual local ports');
   ep.command('add <name> <url>')
-    .description('add a runtime (kind guessed from the port: 11434 ollama, else openai-compatible)')
+    .description('add a runtime (kind detected by asking it, else guessed from the port: 11434 ollama, 11435 workbench, else openai-compatible)')
     .option('--kind <kind>', 'ollama, openai or workbench')
     .option('--json', 'print JSON')
     .action(async (name: string, url: string, opts: { kind?: string; json?: boolean }, cmd: Command) =>
       withWorkspace(cmd, async (ws) => {
         const { LlmEndpoints } = await import('@workbench/core');
-        const { normalizeUrl, guessKind, probeEndpoint } = await import('@workbench/llm');
+        const { normalizeUrl, guessKind, detectKind, probeEndpoint } = await import('@workbench/llm');
         let norm: string;
         try {
           norm = normalizeUrl(url, 80);
         } catch (err) {
           throw await userError('INVALID_INPUT', (err as Error).message, 'e.g. wb llm endpoint add studio http://127.0.0.1:1234');
         }
-        const kind = opts.kind ?? guessKind(norm);
+        const kind = opts.kind ?? (await detectKind(norm)) ?? guessKind(norm);
         const e = await new LlmEndpoints(ws).add({ name, kind, url: norm });
         const st = await probeEndpoint({ name: e.name, kind: e.kind, url: e.url, origin: 'workspace' }, { timeoutMs: 1500, listAvailable: false });
         if (opts.json) return printJson({ ...e, connected: st.connected, reason: st.reason });

@@ -56,7 +56,8 @@ export function mergeEndpoints(defaults: EndpointConfig[], configured: EndpointC
   return [...configured, ...defaults.filter((d) => !urls.has(d.url))];
 }
 
-/** Guess the kind of an ad-hoc --endpoint URL: Ollama's port means Ollama, anything else OpenAI-compatible. */
+/** Guess the kind of an ad-hoc --endpoint URL from its port: Ollama's, `wb llm serve`'s, else OpenAI-compatible. */
 export function guessKind(url: string): EndpointKind {
-  return new URL(url).port === '11434' ? 'ollama' : 'openai';
+  const port = new URL(url).port;
+  return port === '11434' ? 'ollama' : port === '11435' ? 'workbench' : 'openai';
 }

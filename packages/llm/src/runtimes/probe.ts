@@ -83,3 +83,20 @@ export async function engineCounters(url: string, timeoutMs: number): Promise<En
     return null;
   }
 }
+
+/**
+ * Which API an address speaks, for a URL given without a kind: Ollama's /api/version answers
+ * on Ollama and on `wb llm serve` (which says so); anything else is taken as OpenAI-compatible.
+ */
+export async function detectKind(url: string, timeoutMs = 1500): Promise<EndpointConfig['kind'] | null> {
+  try {
+    const res = await fetchWithTimeout(timeoutMs)(`${url}/api/version`);
+    if (res.ok) {
+      const v = (await res.json().catch(() => null)) as { version?: unknown; server?: unknown } | null;
+      if (v && typeof v.version === 'string') return v.server === 'workbench' ? 'workbench' : 'ollama';
+    }
+    return 'openai';
+  } catch {
+    return null; // not reachable: the caller guesses from the port
+  }
+}

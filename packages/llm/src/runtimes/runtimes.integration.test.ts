@@ -163,3 +163,17 @@ describe('engine counters', () => {
     expect(parseLlamaCppMetrics('llamacpp:requests_processing NaN\nllamacpp:requests_processing 1\n')).toMatchObject({ requestsProcessing: 1 });
   });
 });
+
+describe('kind detection', () => {
+  test('asks /api/version: Ollama, wb llm serve, or OpenAI-compatible; null when not reachable', async () => {
+    const { detectKind } = await import('./probe.js');
+    const o = await replay(ollamaWireRoutes());
+    const l = await replay(llamaServerWireRoutes());
+    const w = await replay({ 'GET /api/version': { body: '{"version":"0.1.0","server":"workbench"}' } });
+    expect(await detectKind(o.url)).toBe('ollama');
+    expect(await detectKind(l.url)).toBe('openai');
+    expect(await detectKind(w.url)).toBe('workbench');
+    expect(await detectKind(`http://127.0.0.1:${await freePort()}`)).toBeNull();
+    expect(guessKind('http://127.0.0.1:11435')).toBe('workbench');
+  });
+});
