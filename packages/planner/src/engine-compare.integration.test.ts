@@ -30,6 +30,8 @@ describe('planner vs llama.cpp (CPU) on real loads', () => {
         expect(Math.abs(row.predicted - row.measured), `${comp}: predicted ${row.predicted}, llama.cpp ${row.measured}`).toBeLessThanOrEqual(tolerance);
       }
       expect(Math.abs(by.total!.errorPct), 'total').toBeLessThanOrEqual(3);
+      // Planning from the config.json alone (no file) predicts the same allocation.
+      expect(r.configPlan.totals).toEqual(r.plan.totals);
     }, 60_000);
   }
 });

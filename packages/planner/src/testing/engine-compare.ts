@@ -9,7 +9,7 @@ import type { TinyModelOptions } from '@workbench/gguf';
 import { compare, parseLlamaCppLog, type Measurement, type ReconcileRow } from '../reconcile/index.js';
 import { loadSource } from '../ingest/source.js';
 import { planSource } from '../planner.js';
-import type { Plan } from '../math/index.js';
+import { parseHfConfig, plan as planSpec, prepareWeights, ENGINE_PROFILES, type Plan } from '../math/index.js';
 
 export interface EngineCase {
   name: string;
@@ -35,9 +35,33 @@ export const ENGINE_CASES: EngineCase[] = [
   { name: 'llama q8_0 KV cache q8_0', model: { ...base, nHeadKv: 2, weightType: 'q8_0' }, context: 8192, ubatch: 512, flashAttention: true, kvType: 'q8_0' },
 ];
 
+/** The Hugging Face config.json the same model would have, for planning without the file. */
+export function hfConfigOf(m: TinyModelOptions): Record<string, unknown> {
+  const arch = m.architecture ?? 'llama';
+  const moe = (m.nExpert ?? 0) > 0;
+  const nEmbd = m.nEmbd ?? 64;
+  const nHead = m.nHead ?? 4;
+  return {
+    model_type: arch === 'llama' ? (moe ? 'mixtral' : 'llama') : arch,
+    hidden_size: nEmbd,
+    intermediate_size: m.nFf ?? 128,
+    num_hidden_layers: m.nLayer ?? 2,
+    num_attention_heads: nHead,
+    num_key_value_heads: m.nHeadKv ?? nHead,
+    head_dim: nEmbd / nHead,
+    vocab_size: m.nVocab ?? 512,
+    max_position_embeddings: m.contextLength ?? 2048,
+    tie_word_embeddings: arch === 'gemma2' || (m.tieEmbeddings ?? false),
+    ...(arch === 'gemma2' ? { sliding_window: m.slidingWindow ?? 64 } : {}),
+    ...(moe ? { num_local_experts: m.nExpert, num_experts_per_tok: m.nExpertUsed ?? 2 } : {}),
+  };
+}
+
 export interface CaseResult {
   case: string;
   plan: Plan;
+  /** The same model planned from its config.json alone, with the weight type as a preset. */
+  configPlan: Plan;
   measured: Measurement;
   rows: ReconcileRow[];
   /** node-llama-cpp's model.size: the exact bytes of all tensors. */
@@ -80,7 +104,10 @@ export async function engineHarness(dir: string, opts: { threads?: number } = {}
       await model.dispose();
       const src = await loadSource(file);
       const plan = planSource(src, { engine: 'llama.cpp', context: c.context, batch: c.sequences ?? 1, ubatch: c.ubatch, flashAttention: c.flashAttention ?? false, kvDtype: c.kvType ?? 'f16' });
-      return { case: c.name, plan, measured, rows: compare(plan, measured), modelSizeBytes, loadMs };
+      const configPlan = planSpec(prepareWeights(parseHfConfig(hfConfigOf(c.model)), undefined, ENGINE_PROFILES['llama.cpp'], c.model.weightType ?? 'f32'), {
+        engine: 'llama.cpp', context: c.context, batch: c.sequences ?? 1, ubatch: c.ubatch, flashAttention: c.flashAttention ?? false, kvDtype: c.kvType ?? 'f16',
+      });
+      return { case: c.name, plan, configPlan, measured, rows: compare(plan, measured), modelSizeBytes, loadMs };
     },
     async dispose() {
       await llama.dispose();
