@@ -29,35 +29,34 @@ export function llmRoutes(app: App, ctx: ServerContext): void {
     { schema: { tags: ['llm'], summary: 'Stored benchmark runs (wb llm bench), newest first, with their headline figures', querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).optional() }), response: { 200: llmBenchmarkListSchema, ...errors } } },
     async (req) => {
       const limit = req.query.limit ?? 200;
-      const { runs } = await ctx.runs.list({ where: [], details: true, limit: 5000, sort: 'created', desc: true });
-      const benchmarks: LlmBenchmarkSummary[] = runs
-        .filter((r) => r.kind === BENCH_KIND)
-        .slice(0, limit)
-        .map((r) => {
-          const m = (k: string) => {
-            const v = r.metrics?.find((x) => x.key === k)?.last;
-            return typeof v === 'number' && Number.isFinite(v) ? v : null;
-          };
-          const p = (k: string) => (r.params[k] === undefined || r.params[k] === null ? null : String(r.params[k]));
-          const level = (p('concurrency') ?? '1').split(',')[0];
-          return {
-            runId: r.id,
-            name: r.name,
-            project: r.projectName ?? null,
-            status: r.status,
-            createdAt: r.createdAt,
-            model: p('model'),
-            endpoint: p('endpoint'),
-            promptSet: p('prompt_set'),
-            concurrency: p('concurrency'),
-            ttftP50Ms: m(`c${level}/ttft_ms/p50`),
-            prefillMeanTokPerS: m(`c${level}/prefill_tok_s/mean`),
-            decodeP50TokPerS: m(`c${level}/decode_tok_s/p50`),
-            decodeP95TokPerS: m(`c${level}/decode_tok_s/p95`),
-            latencyP50Ms: m(`c${level}/total_ms/p50`),
-            peakMemoryBytes: m('peak_memory_bytes'),
-          };
-        });
+      // Benchmarks by kind, newest first, straight from the runs table (any project).
+      const ids = await ctx.ws.db.selectFrom('runs').select('id').where('kind', '=', BENCH_KIND).where('deleted_at', 'is', null).orderBy('created_at', 'desc').limit(limit).execute();
+      const runs = await Promise.all(ids.map((r) => ctx.runs.get(r.id)));
+      const benchmarks: LlmBenchmarkSummary[] = runs.map((r) => {
+        const m = (k: string) => {
+          const v = r.metrics?.find((x) => x.key === k)?.last;
+          return typeof v === 'number' && Number.isFinite(v) ? v : null;
+        };
+        const p = (k: string) => (r.params[k] === undefined || r.params[k] === null ? null : String(r.params[k]));
+        const level = (p('concurrency') ?? '1').split(',')[0];
+        return {
+          runId: r.id,
+          name: r.name,
+          project: r.projectName ?? null,
+          status: r.status,
+          createdAt: r.createdAt,
+          model: p('model'),
+          endpoint: p('endpoint'),
+          promptSet: p('prompt_set'),
+          concurrency: p('concurrency'),
+          ttftP50Ms: m(`c${level}/ttft_ms/p50`),
+          prefillMeanTokPerS: m(`c${level}/prefill_tok_s/mean`),
+          decodeP50TokPerS: m(`c${level}/decode_tok_s/p50`),
+          decodeP95TokPerS: m(`c${level}/decode_tok_s/p95`),
+          latencyP50Ms: m(`c${level}/total_ms/p50`),
+          peakMemoryBytes: m('peak_memory_bytes'),
+        };
+      });
       return { benchmarks };
     },
   );
