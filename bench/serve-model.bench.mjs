@@ -3,6 +3,7 @@
 // own process, autocannon as the load) and with onnxruntime called in-process, so the HTTP
 // layer's overhead is visible. Target: HTTP ≥ 80 % of in-process throughput at batch 256.
 import { spawn, spawnSync } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { dist, percentile, quick, report, round, tempHome } from './lib.mjs';
@@ -63,8 +64,11 @@ const url = await new Promise((resolve, reject) => {
   server.stdout.once('data', (d) => resolve(String(d).trim()));
   server.once('exit', (c) => reject(new Error(`server exited ${c}`)));
 });
-async function overHttp(batch) {
-  const body = JSON.stringify({ rows: Array.from({ length: batch }, (_, i) => row(i)) });
+async function overHttp(batch, form = 'rows') {
+  const body =
+    form === 'rows'
+      ? JSON.stringify({ rows: Array.from({ length: batch }, (_, i) => row(i)) })
+      : JSON.stringify({ inputs: { features: Array.from({ length: batch }, (_, i) => columns.map((c) => row(i)[c])) } });
   const check = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   if (check.status !== 200) throw new Error(`predict failed: ${check.status} ${await check.text()}`);
   const r = await autocannon({ url: `${url}/predict`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: 4, pipelining: 1, duration: seconds });
@@ -77,6 +81,8 @@ const figures = {};
 for (const batch of [1, 256]) {
   figures[`batch${batch}`] = { inProcess: await inProcess(batch), http: await overHttp(batch) };
 }
+// The same batch as a bare tensor ({"inputs": {"features": [[…]]}}): no column names to parse.
+figures.batch256.httpTensorForm = await overHttp(256, 'tensor');
 server.kill();
 await session.release();
 await dispose();
@@ -87,5 +93,7 @@ report('serve-model', {
   connections: 4,
   ...figures,
   httpVsInProcessAtBatch256: round(b.http.rowsPerSecond / b.inProcess.rowsPerSecond, 3),
+  httpTensorFormVsInProcessAtBatch256: round(b.httpTensorForm.rowsPerSecond / b.inProcess.rowsPerSecond, 3),
+  loadAverage: os.loadavg().map((x) => round(x, 1)),
   target: 0.8,
 });
