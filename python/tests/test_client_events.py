@@ -43,6 +43,23 @@ class EventsTest(unittest.TestCase):
             ],
         )
 
+    def test_log_environment(self):
+        r = self.run_ok(
+            """
+            import platform, workbench as wb
+            import json
+            wb.log_environment(["json-not-a-distribution"])
+            wb.log_environment()
+            """
+        )
+        events = [strip_ts(e) for e in r.events]
+        import platform
+
+        # The Python version always; a package only when its version can be found.
+        self.assertEqual(events[0], {"type": "tag", "key": "env.python", "value": platform.python_version()})
+        self.assertTrue(all(e["type"] == "tag" and e["key"].startswith("env.") for e in events))
+        self.assertNotIn("env.pkg.json-not-a-distribution", [e["key"] for e in events])
+
     def test_metric_lines_exact(self):
         r = self.run_ok(
             """
