@@ -175,6 +175,8 @@ describe('LLM monitor and benchmarks with wb llm serve', () => {
     await page.waitForTimeout(300);
     await expectAccessible(page, 'LLM page');
     await saveScreenshot(page, 'llm');
+    await page.getByTestId('llm-benchmarks').scrollIntoViewIfNeeded();
+    await saveScreenshot(page, 'llm-history');
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.waitForTimeout(800); // the theme's colour transition settles (axe reads the colours drawn)
     await expectAccessible(page, 'LLM page (dark)');
