@@ -1,4 +1,4 @@
-import type { Model, ModelFile, ScanIndex, StoreKind } from './types.js';
+import type { Model, ScanIndex, StoreKind } from './types.js';
 
 /** One physical copy of some content: a file with its own inode. */
 export interface Copy {
@@ -38,15 +38,27 @@ export interface CacheStats {
 
 /** Files grouped by content: the same SHA-256 on more than one inode. */
 export function findDuplicates(models: Model[]): DuplicateGroup[] {
+  // First pass: which digests sit on two or more inodes. Most do not, and building groups
+  // only for those that do keeps a 100,000-file scan from allocating 100,000 groups.
+  const firstInode = new Map<string, string>();
+  const multi = new Set<string>();
+  for (const m of models)
+    for (const f of m.files) {
+      if (!f.sha256 || f.size === 0) continue;
+      const k = f.dev + ':' + f.ino;
+      const seen = firstInode.get(f.sha256);
+      if (seen === undefined) firstInode.set(f.sha256, k);
+      else if (seen !== k) multi.add(f.sha256);
+    }
   const byHash = new Map<string, Map<string, Copy>>();
   const sizeOf = new Map<string, number>();
   for (const m of models) {
     for (const f of m.files) {
-      if (!f.sha256 || f.size === 0) continue;
+      if (!f.sha256 || f.size === 0 || !multi.has(f.sha256)) continue;
       let copies = byHash.get(f.sha256);
       if (!copies) byHash.set(f.sha256, (copies = new Map()));
       sizeOf.set(f.sha256, f.size);
-      const k = `${f.dev}:${f.ino}`;
+      const k = f.dev + ':' + f.ino;
       let c = copies.get(k);
       if (!c) copies.set(k, (c = { dev: f.dev, ino: f.ino, blobPaths: [], models: [], stores: [], mode: f.mode }));
       if (!c.blobPaths.includes(f.blobPath)) c.blobPaths.push(f.blobPath);
@@ -56,7 +68,6 @@ export function findDuplicates(models: Model[]): DuplicateGroup[] {
   }
   const groups: DuplicateGroup[] = [];
   for (const [sha256, copies] of byHash) {
-    if (copies.size < 2) continue;
     const size = sizeOf.get(sha256)!;
     const perDev = new Map<string, number>();
     for (const c of copies.values()) perDev.set(c.dev, (perDev.get(c.dev) ?? 0) + 1);
@@ -68,28 +79,39 @@ export function findDuplicates(models: Model[]): DuplicateGroup[] {
 }
 
 export function computeStats(index: ScanIndex, groups: DuplicateGroup[] = findDuplicates(index.models)): CacheStats {
-  const inodes = new Map<string, ModelFile>();
-  const blobPaths = new Map<string, ModelFile>();
+  const inodes = new Set<string>();
+  const blobPaths = new Set<string>();
   let files = 0;
   let unhashed = 0;
+  let totalBytes = 0;
+  let apparentBytes = 0;
+  const perStore = new Map<string, { models: number; bytes: number }>();
   for (const m of index.models) {
+    const sk = m.source + '\0' + m.storeRoot;
+    let ps = perStore.get(sk);
+    if (!ps) perStore.set(sk, (ps = { models: 0, bytes: 0 }));
+    ps.models++;
     for (const f of m.files) {
       files++;
       if (!f.sha256) unhashed++;
-      inodes.set(`${f.dev}:${f.ino}`, f);
-      blobPaths.set(f.blobPath, f);
+      const k = f.dev + ':' + f.ino;
+      if (!inodes.has(k)) {
+        inodes.add(k);
+        totalBytes += f.size;
+      }
+      if (!blobPaths.has(f.blobPath)) {
+        blobPaths.add(f.blobPath);
+        apparentBytes += f.size;
+        // A blob two models of one store share counts once for the store.
+        ps.bytes += f.size;
+      }
     }
   }
-  const totalBytes = [...inodes.values()].reduce((s, f) => s + f.size, 0);
-  const apparentBytes = [...blobPaths.values()].reduce((s, f) => s + f.size, 0);
   const byStore = index.stores
     .filter((s) => s.exists)
     .map((s) => {
-      const ms = index.models.filter((m) => m.storeRoot === s.root && m.source === s.kind);
-      const seen = new Set<string>();
-      let bytes = 0;
-      for (const m of ms) for (const f of m.files) if (!seen.has(f.blobPath)) (seen.add(f.blobPath), (bytes += f.size));
-      return { store: s.kind, root: s.root, models: ms.length, bytes };
+      const ps = perStore.get(s.kind + '\0' + s.root);
+      return { store: s.kind, root: s.root, models: ps?.models ?? 0, bytes: ps?.bytes ?? 0 };
     });
   return {
     models: index.models.length,

@@ -3,6 +3,7 @@ import { readConfig, resolveStores, type CacheConfig } from './config.js';
 import { readSummary, stateDir } from './summary-file.js';
 import { readGgufMeta } from './gguf-meta.js';
 import { readModelMeta, type GgufReader } from './meta.js';
+import { ListingMemo } from './scan/memo.js';
 import { scanAll, type ScanProgress } from './scan/scan.js';
 import { readMetaCache, summarizeIndex, writeMetaCache, writeSummary, type CacheSummary } from './state.js';
 import type { ScanIndex, Store } from './types.js';
@@ -42,7 +43,9 @@ export class ModelCache {
     const metaCache = await readMetaCache(this.stateDir);
     const metaBefore = metaCache.size;
     const readGguf = this.opts.readGguf === undefined ? readGgufMeta : this.opts.readGguf;
+    const memo = await ListingMemo.load(this.stateDir);
     const index = await scanAll(this.stores, {
+      memo,
       cache: this.hashCache,
       ...(this.opts.pool ? { pool: this.opts.pool } : {}),
       apps: this.config.apps,
@@ -53,6 +56,7 @@ export class ModelCache {
     const summary = summarizeIndex(index);
     await writeSummary(this.stateDir, summary);
     if (metaCache.size !== metaBefore) await writeMetaCache(this.stateDir, metaCache);
+    await memo.save(this.stateDir);
     return { index, summary };
   }
 

@@ -1,4 +1,4 @@
-import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { mkdir, rm, symlink, writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
@@ -225,4 +225,24 @@ test('doctor heals a zero-byte Hugging Face blob and a manifest whose blob is mi
   expect(sha256(readFileSync(hfBlob))).toBe(fx.ggufSha);
   expect(sha256(readFileSync(olBlob))).toBe(fx.ggufSha);
   expect((await mc.scan()).index.problems).toEqual([]);
+});
+
+test('a rescan reuses unchanged folder listings and manifests, and sees every change to them', async () => {
+  const fx = await writeStandardFixture(path.join(dir, 'home'));
+  const mc = await open(fx.env);
+  await mc.scan();
+  expect(existsSync(path.join(mc.stateDir, 'listing-cache.json'))).toBe(true);
+  // A file added to a snapshot, a link retargeted, a manifest rewritten: all seen.
+  const snap = path.join(fx.hf, 'models--acme--tiny-llama', 'snapshots', sha256('acme/tiny-llama').slice(0, 40));
+  await writeFile(path.join(fx.hf, 'models--acme--tiny-llama', 'blobs', 'c'.repeat(64)), Buffer.alloc(5000, 3));
+  await symlink('../../blobs/' + 'c'.repeat(64), path.join(snap, 'extra.bin'));
+  const manifest = path.join(fx.ollama, 'manifests', 'registry.ollama.ai', 'library', 'tinyllama', '1b');
+  const m = JSON.parse(readFileSync(manifest, 'utf8')) as { layers: unknown[] };
+  await writeFile(manifest, JSON.stringify({ ...m, layers: m.layers.slice(0, 1) }));
+  const { index } = await mc.scan();
+  expect(index.models.find((x) => x.name === 'acme/tiny-llama')!.files.map((f) => f.name).sort()).toEqual(['config.json', 'extra.bin', 'model.safetensors']);
+  expect(index.models.find((x) => x.id === 'ollama:tinyllama:1b')!.files).toHaveLength(2);
+  // And a removed snapshot entry is gone.
+  await rm(path.join(snap, 'extra.bin'));
+  expect((await mc.scan()).index.models.find((x) => x.name === 'acme/tiny-llama')!.files).toHaveLength(2);
 });

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Model, ModelFile, ScanProblem, Store } from '../types.js';
-import { formatOf, linkTarget, listDir, modelFile, statOrNull, walkFiles, type WalkEntry } from './fs-info.js';
+import { formatOf, linkTarget, listDir, modelFile, statFile, walkFiles, type WalkEntry } from './fs-info.js';
 import { summarize } from './summarize.js';
 
 const MODEL_EXTENSIONS = new Set(['.gguf', '.safetensors', '.bin', '.onnx', '.pt', '.pth', '.ckpt', '.mlmodel', '.tflite', '.h5', '.npz']);
@@ -8,12 +8,12 @@ const isModelFile = (p: string): boolean => MODEL_EXTENSIONS.has(path.extname(p)
 
 function fileAt(rel: string, abs: string, link: boolean, model: string, problems: ScanProblem[]): ModelFile | null {
   const target = link ? linkTarget(abs) : null;
-  const st = statOrNull(abs);
+  const st = statFile(abs, true);
   if (!st) {
     problems.push({ kind: 'dangling-link', path: abs, model, message: `${abs} points at ${target ?? '?'}, which does not exist` });
     return null;
   }
-  if (!st.isFile()) return null;
+  if (!st.isFile) return null;
   return modelFile(rel.split(path.sep).join('/'), abs, target ?? abs, st, formatOf(abs), null);
 }
 

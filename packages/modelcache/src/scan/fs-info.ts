@@ -39,22 +39,65 @@ export function formatOf(file: string): Format {
 
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
 
+/** What a scan keeps of a stat: device and inode as strings (64-bit values), mtime in ns. */
+export interface FileStat {
+  isFile: boolean;
+  size: number;
+  dev: string;
+  ino: string;
+  nlink: number;
+  mode: number;
+  mtimeNs: string;
+}
+
+/**
+ * stat, following links; null when missing. `exact` files (those the hash cache remembers)
+ * get a BigInt stat for their nanosecond mtime; files named by their digest need no more than
+ * a plain stat, which allocates far less on a 100,000-file scan. Inode numbers past 2^53 take
+ * the exact path, so every file's `dev:ino` key is the same whichever way it was read.
+ */
+export function statFile(p: string, exact: boolean): FileStat | null {
+  if (!exact) {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      return null;
+    }
+    if (st.ino <= Number.MAX_SAFE_INTEGER && st.dev <= Number.MAX_SAFE_INTEGER) {
+      return { isFile: st.isFile(), size: st.size, dev: String(st.dev), ino: String(st.ino), nlink: st.nlink, mode: st.mode & 0o7777, mtimeNs: String(Math.round(st.mtimeMs * 1000)) + '000' };
+    }
+  }
+  const b = statOrNull(p);
+  if (!b) return null;
+  return { isFile: b.isFile(), size: Number(b.size), dev: b.dev.toString(), ino: b.ino.toString(), nlink: Number(b.nlink), mode: Number(b.mode & 0o7777n), mtimeNs: b.mtimeNs.toString() };
+}
+
 /** A ModelFile for `p` (which may be a symlink) backed by the regular file `blobPath`. */
-export function modelFile(name: string, p: string, blobPath: string, st: BigIntStats, format: Format, sha256: string | null): ModelFile {
+export function modelFile(name: string, p: string, blobPath: string, st: FileStat, format: Format, sha256: string | null): ModelFile {
   return {
     name,
     path: p,
     blobPath,
-    size: Number(st.size),
+    size: st.size,
     format,
     sha256,
     digestFromName: sha256 !== null,
-    dev: st.dev.toString(),
-    ino: st.ino.toString(),
-    nlink: Number(st.nlink),
-    mode: Number(st.mode & 0o7777n),
-    mtimeNs: st.mtimeNs.toString(),
+    dev: st.dev,
+    ino: st.ino,
+    nlink: st.nlink,
+    mode: st.mode,
+    mtimeNs: st.mtimeNs,
   };
+}
+
+/** A symlink's target as stored (often relative); null when it is not a link. */
+export function rawLinkTarget(p: string): string | null {
+  try {
+    return readlinkSync(p);
+  } catch {
+    return null;
+  }
 }
 
 /** Where a symlink points, made absolute; null when it is not a link. */
@@ -74,10 +117,11 @@ export interface WalkEntry {
 }
 
 /** Regular files and links under `dir`, relative, bounded in depth. */
-export function walkFiles(dir: string, onError: (p: string, err: NodeJS.ErrnoException) => void, maxDepth = 8): WalkEntry[] {
+export function walkFiles(dir: string, onError: (p: string, err: NodeJS.ErrnoException) => void, maxDepth = 8, onDir?: (rel: string) => void): WalkEntry[] {
   const out: WalkEntry[] = [];
   const visit = (rel: string, depth: number) => {
     const abs = rel ? path.join(dir, rel) : dir;
+    onDir?.(rel);
     for (const e of listDir(abs, (err) => onError(abs, err))) {
       const r = rel ? path.join(rel, e.name) : e.name;
       if (e.isDirectory()) {

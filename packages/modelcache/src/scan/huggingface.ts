@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Model, ScanProblem, Store } from '../types.js';
-import { SHA256_HEX, formatOf, linkTarget, listDir, lstatOrNull, modelFile, statOrNull, walkFiles } from './fs-info.js';
+import { SHA256_HEX, formatOf, rawLinkTarget, listDir, lstatOrNull, modelFile, statFile, walkFiles } from './fs-info.js';
+import type { ListingMemo } from './memo.js';
 import { summarize } from './summarize.js';
 
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
@@ -11,7 +12,7 @@ const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b78
  * Snapshot entries are relative symlinks into `blobs/`; LFS blobs are named by their SHA-256,
  * small git files by their git SHA-1 (those get hashed like any other file).
  */
-export function scanHuggingFace(store: Store, problems: ScanProblem[]): Model[] {
+export function scanHuggingFace(store: Store, problems: ScanProblem[], memo?: ListingMemo): Model[] {
   const models: Model[] = [];
   for (const repo of listDir(store.root, (e) => problems.push({ kind: 'unreadable', path: store.root, message: e.message }))) {
     if (!repo.isDirectory() || !repo.name.startsWith('models--')) continue;
@@ -27,19 +28,25 @@ export function scanHuggingFace(store: Store, problems: ScanProblem[]): Model[] 
       const snapDir = path.join(repoDir, 'snapshots', snap.name);
       const refNames = [...refs].filter(([, commit]) => commit === snap.name).map(([ref]) => ref);
       const files = [];
-      for (const { rel, link } of walkFiles(snapDir, (p, e) => problems.push({ kind: 'unreadable', path: p, model: name, message: e.message }))) {
+      let entries = memo?.snapshot(snapDir) ?? null;
+      if (!entries) {
+        const dirs: string[] = [];
+        entries = walkFiles(snapDir, (p, e) => problems.push({ kind: 'unreadable', path: p, model: name, message: e.message }), 8, (rel) => dirs.push(rel)).map(({ rel, link }) => [rel, link ? rawLinkTarget(path.join(snapDir, rel)) : null]);
+        memo?.rememberSnapshot(snapDir, dirs, entries);
+      }
+      for (const [rel, target] of entries) {
         const p = path.join(snapDir, rel);
-        const target = link ? linkTarget(p) : null;
-        const blobPath = target ?? p;
-        const st = statOrNull(blobPath);
+        const blobPath = target === null ? p : path.resolve(path.dirname(p), target);
+        const blobName = path.basename(blobPath);
+        const digest = target && SHA256_HEX.test(blobName) ? blobName : null;
+        // Blobs named by their digest need no exact mtime: the hash cache never sees them.
+        const st = statFile(blobPath, digest === null);
         if (!st) {
           problems.push({ kind: 'dangling-link', path: p, model: name, message: `${p} points at ${blobPath}, which does not exist` });
           continue;
         }
-        if (!st.isFile()) continue;
-        const blobName = path.basename(blobPath);
-        const digest = target && SHA256_HEX.test(blobName) ? blobName : null;
-        if (st.size === 0n && digest && digest !== EMPTY_SHA256) {
+        if (!st.isFile) continue;
+        if (st.size === 0 && digest && digest !== EMPTY_SHA256) {
           problems.push({ kind: 'zero-byte', path: blobPath, model: name, message: `${name}: ${blobPath} is empty, but its name says it holds content` });
           continue;
         }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Model, ModelFile, ScanProblem, Store } from '../types.js';
-import { SHA256_HEX, listDir, lstatOrNull, modelFile, statOrNull } from './fs-info.js';
+import { SHA256_HEX, listDir, lstatOrNull, modelFile, statFile } from './fs-info.js';
+import type { ListingMemo } from './memo.js';
 import { summarize } from './summarize.js';
 
 export const OLLAMA_REGISTRY = 'registry.ollama.ai';
@@ -58,7 +59,7 @@ const layerName = (mediaType: string): string => mediaType.replace(/^application
  * Ollama: `manifests/<registry>/<namespace>/<name>/<tag>` are JSON manifests whose layers
  * name blobs `blobs/sha256-<hex>` by digest.
  */
-export function scanOllama(store: Store, problems: ScanProblem[]): Model[] {
+export function scanOllama(store: Store, problems: ScanProblem[], memo?: ListingMemo): Model[] {
   const models: Model[] = [];
   const mroot = path.join(store.root, 'manifests');
   const bad = (p: string, message: string, model?: string) => problems.push({ kind: 'bad-manifest', path: p, message, ...(model ? { model } : {}) });
@@ -77,14 +78,19 @@ export function scanOllama(store: Store, problems: ScanProblem[]): Model[] {
             bad(file, `manifest of ${name} is larger than 1 MiB; skipped`, name);
             continue;
           }
-          let text: string;
-          try {
-            text = readFileSync(file, 'utf8');
-          } catch (err) {
-            problems.push({ kind: 'unreadable', path: file, model: name, message: (err as Error).message });
-            continue;
+          const stamp = `${lst.size}:${lst.mtimeNs}`;
+          let m = memo?.manifest(file, stamp) as OllamaManifest | string | undefined;
+          if (m === undefined) {
+            let text: string;
+            try {
+              text = readFileSync(file, 'utf8');
+            } catch (err) {
+              problems.push({ kind: 'unreadable', path: file, model: name, message: (err as Error).message });
+              continue;
+            }
+            m = parseManifest(text);
+            memo?.rememberManifest(file, stamp, lst.mtimeNs, m);
           }
-          const m = parseManifest(text);
           if (typeof m === 'string') {
             bad(file, `manifest of ${name} is malformed: ${m}`, name);
             continue;
@@ -92,8 +98,8 @@ export function scanOllama(store: Store, problems: ScanProblem[]): Model[] {
           const files: ModelFile[] = [];
           for (const layer of [m.config, ...m.layers]) {
             const blob = ollamaBlobPath(store.root, layer.digest);
-            const st = statOrNull(blob);
-            if (!st || !st.isFile()) {
+            const st = statFile(blob, false);
+            if (!st || !st.isFile) {
               problems.push({ kind: 'missing-blob', path: blob, model: name, message: `${name}: its manifest names ${layer.digest}, but ${blob} is missing` });
               continue;
             }

@@ -6,6 +6,7 @@ import { scanFlat, scanLmStudio } from './folders.js';
 import { scanHuggingFace } from './huggingface.js';
 import { scanOllama } from './ollama.js';
 import { appUsage } from './apps.js';
+import type { ListingMemo } from './memo.js';
 
 export interface ScanProgress {
   phase: 'listing' | 'hashing' | 'metadata';
@@ -23,22 +24,24 @@ export interface ScanOptions {
   /** Reads architecture/parameters/quantization for grouping; see meta.ts. */
   readMeta?: (models: Model[]) => Promise<void>;
   onProgress?: (p: ScanProgress) => void;
+  /** Listings of unchanged snapshot folders and manifests from the last scan. */
+  memo?: ListingMemo;
   /** Files modified this recently are hashed but not remembered (a write may not move mtime). */
   racyWindowMs?: number;
 }
 
 const key = (f: { dev: string; ino: string }) => `${f.dev}:${f.ino}`;
 
-export function scanStores(stores: Store[], problems: ScanProblem[]): Model[] {
+export function scanStores(stores: Store[], problems: ScanProblem[], memo?: ListingMemo): Model[] {
   const models: Model[] = [];
   for (const s of stores) {
     if (!s.exists) continue;
     switch (s.kind) {
       case 'huggingface':
-        models.push(...scanHuggingFace(s, problems));
+        models.push(...scanHuggingFace(s, problems, memo));
         break;
       case 'ollama':
-        models.push(...scanOllama(s, problems));
+        models.push(...scanOllama(s, problems, memo));
         break;
       case 'lmstudio':
         models.push(...scanLmStudio(s, problems));
@@ -58,7 +61,7 @@ export function scanStores(stores: Store[], problems: ScanProblem[]): Model[] {
 export async function scanAll(stores: Store[], opts: ScanOptions): Promise<ScanIndex> {
   const started = Date.now();
   const problems: ScanProblem[] = [];
-  const models = scanStores(stores, problems);
+  const models = scanStores(stores, problems, opts.memo);
   const files = models.flatMap((m) => m.files);
   const hashed = await identify(files, opts, started, problems);
   if (opts.readMeta) await opts.readMeta(models);

@@ -119,13 +119,17 @@ export async function writeStandardFixture(home: string, opts: { ggufBytes?: num
 const HOUR_AGO = new Date(Date.now() - 3600_000);
 
 /**
- * Move every file's mtime an hour back, as on any real machine: files written in the last
+ * Move every file's, link's and folder's mtime an hour back, as on any real machine: files written in the last
  * seconds are hashed but not remembered (their mtime may not change on the next write).
  */
 export async function backdate(root: string): Promise<void> {
+  const dirs: string[] = [root];
   for (const e of await readdir(root, { withFileTypes: true, recursive: true })) {
     const p = path.join(e.parentPath, e.name);
     if (e.isSymbolicLink()) await lutimes(p, HOUR_AGO, HOUR_AGO);
     else if (e.isFile()) await utimes(p, HOUR_AGO, HOUR_AGO);
+    else if (e.isDirectory()) dirs.push(p);
   }
+  // Folders last: touching their files does not move them, but this keeps the order obvious.
+  for (const d of dirs) await utimes(d, HOUR_AGO, HOUR_AGO);
 }
