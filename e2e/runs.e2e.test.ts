@@ -193,6 +193,47 @@ describe('runs in the browser', () => {
     await page.getByTestId('compare-chart').locator('canvas').first().waitFor();
   });
 
+  test('compare follows a running run live; metrics are picked; parallel coordinates draw a line per run', async () => {
+    const done = (await apiCall<{ runs: Run[] }>(server, 'GET', '/runs?limit=50')).runs.find((r) => r.name === 'ok-1')!;
+    const live = await start('live-cmp', `for (let s = 1; s <= 2000; s++) { ev({type:'metric',key:'loss',value:1/s,step:s}); ev({type:'metric',key:'acc',value:s/2000,step:s}); await sleep(50); }`, { params: { lr: 0.3 } });
+    await until(async () => (await getRun(live.id)).status === 'running', 'the live run to start');
+    await page.goto(`${server.url}/compare?runs=${done.id},${live.id}`);
+    const chart = page.locator('[data-testid="compare-chart"][data-key="loss"]');
+    await chart.locator('canvas').first().waitFor();
+    // The chart's x values (data-points) grow as the running run logs.
+    const pointsNow = async () => Number((await chart.locator('[data-testid="chart"]').getAttribute('data-points')) ?? 0);
+    const first = await until(async () => (await pointsNow()) > 0 && (await pointsNow()), 'points drawn');
+    await until(async () => (await pointsNow()) > first + 5, 'more points arriving live', 15_000);
+    // Pick metrics: acc off and on again.
+    const picker = page.getByTestId('metric-picker');
+    await picker.getByRole('button', { name: 'acc' }).click();
+    await until(async () => (await page.locator('[data-testid="compare-chart"][data-key="acc"]').count()) === 0, 'the acc chart hidden');
+    expect(page.url()).toContain('metrics=');
+    await picker.getByRole('button', { name: 'acc' }).click();
+    await page.locator('[data-testid="compare-chart"][data-key="acc"] canvas').first().waitFor();
+    // Log scale and smoothing apply to every chart on the page.
+    await page.getByTestId('chart-log').check();
+    await until(async () => (await chart.locator('[data-testid="chart"]').getAttribute('data-log')) === 'y', 'a log axis');
+    await page.getByTestId('chart-log').uncheck();
+    await page.getByTestId('chart-x-time').click();
+    await until(async () => (await chart.locator('[data-testid="chart"]').getAttribute('data-x')) === 'relative', 'x by relative time');
+    await page.getByTestId('chart-x-step').click();
+    expect(await page.getByTestId('pc-line').count()).toBe(2);
+    await apiCall(server, 'POST', `/runs/${live.id}/cancel`);
+  });
+
+  test('the chosen runs-table columns are kept across visits', async () => {
+    await page.goto(`${server.url}/runs`);
+    await page.getByTestId('run-row').first().waitFor();
+    await page.getByTestId('columns-button').click();
+    await page.getByTestId('columns-picker').getByLabel('loss (max)').check();
+    await page.keyboard.press('Escape');
+    await page.getByRole('columnheader', { name: 'loss (max)' }).waitFor();
+    await page.reload();
+    await page.getByTestId('run-row').first().waitFor();
+    await page.getByRole('columnheader', { name: 'loss (max)' }).waitFor();
+  });
+
   test('start a run from the UI: command, dataset, params', async () => {
     await page.goto(`${server.url}/runs/new`);
     await page.getByLabel('Name (optional)', { exact: false }).first().waitFor();
@@ -232,7 +273,8 @@ describe('runs in the browser', () => {
     await page.getByLabel('New tag (key=value)').fill('stage=best');
     await page.getByRole('button', { name: 'Tag', exact: true }).click();
     await page.getByText('best', { exact: true }).waitFor();
-    expect((await apiCall<{ tags: Record<string, string> }>(server, 'GET', `/runs/${run.id}`)).tags).toEqual({ stage: 'best' });
+    // Other tags (the git commit a run recorded) are kept beside it.
+    expect((await apiCall<{ tags: Record<string, string> }>(server, 'GET', `/runs/${run.id}`)).tags).toMatchObject({ stage: 'best' });
 
     const download = page.waitForEvent('download');
     await page.getByTitle('Download model.txt').click();

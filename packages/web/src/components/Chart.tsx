@@ -23,6 +23,7 @@ const X_LABEL: Record<XMode, string> = { step: 'step', time: 'time', relative: '
 export function MetricChart({ lines, height = 220, prefs = DEFAULT_PREFS }: { lines: ChartLine[]; height?: number; prefs?: ChartPrefs }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  const drawn = useRef<uPlot.AlignedData | null>(null);
   const dark = useIsDark();
   const smoothed = prefs.smoothing > 0;
   const data = useMemo(() => {
@@ -61,6 +62,7 @@ export function MetricChart({ lines, height = 220, prefs = DEFAULT_PREFS }: { li
     };
     const u = new uPlot(opts, data, el);
     plot.current = u;
+    drawn.current = data;
     const ro = new ResizeObserver(() => {
       const w = el.clientWidth;
       if (w > 0 && Math.abs(w - u.width) > 1) u.setSize({ width: w, height });
@@ -75,10 +77,12 @@ export function MetricChart({ lines, height = 220, prefs = DEFAULT_PREFS }: { li
   }, [shape, height, dark, prefs.x, prefs.logY, smoothed]);
 
   useEffect(() => {
-    plot.current?.setData(data, true);
+    // A chart just built already drew this data: drawing it again would double the first paint.
+    if (plot.current && drawn.current !== data) plot.current.setData(data, true);
+    drawn.current = data;
   }, [data]);
 
-  return <div ref={box} className="w-full min-w-0" data-testid="chart" data-x={prefs.x} data-log={prefs.logY ? 'y' : undefined} data-smoothing={prefs.smoothing || undefined} />;
+  return <div ref={box} className="w-full min-w-0" data-testid="chart" data-points={data[0].length} data-x={prefs.x} data-log={prefs.logY ? 'y' : undefined} data-smoothing={prefs.smoothing || undefined} />;
 }
 
 /** Smoothing, log scale and the x axis, for every chart on the page (kept across visits). */

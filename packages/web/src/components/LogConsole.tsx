@@ -129,7 +129,8 @@ export function LogConsole({
   // after a jump to the end) must not undo a pause the person just made by scrolling up.
   const intentDown = useRef(false);
   const pointerDown = useRef(false);
-  const virt = useVirtualizer({ count: idx.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 20 });
+  // Rows are a fixed height (nothing to measure) and render within the frame they scroll into.
+  const virt = useVirtualizer({ count: idx.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 8 });
 
   useEffect(() => {
     if (!follow || idx.length === 0) return;
@@ -256,6 +257,7 @@ export function LogConsole({
           window.addEventListener('pointerup', up);
         }}
         tabIndex={0}
+        style={{ contain: 'strict' }}
         className="h-[440px] overflow-auto bg-zinc-50 font-mono text-[12px] leading-5 dark:bg-[#0d0d10]" data-testid="log-scroller">
         {hasEarlier && !serverHits && (
           <div className="px-3 py-1">

@@ -21,6 +21,12 @@ function makeAxis(label: string, values: unknown[]): Axis {
     const xs = nums.filter((n): n is number => n !== null);
     const lo = Math.min(...xs);
     const hi = Math.max(...xs);
+    // Values that span decades (learning rates, weight decays) are placed on a log scale.
+    if (lo > 0 && hi / lo >= 100) {
+      const l0 = Math.log10(lo);
+      const l1 = Math.log10(hi);
+      return { label: `${label} (log)`, pos: nums.map((n) => (n === null ? null : (Math.log10(n) - l0) / (l1 - l0))), ticks: [{ at: 0, text: formatNumber(lo) }, { at: 1, text: formatNumber(hi) }] };
+    }
     const span = hi - lo || 1;
     return { label, pos: nums.map((n) => (n === null ? null : hi === lo ? 0.5 : (n - lo) / span)), ticks: hi === lo ? [{ at: 0.5, text: formatNumber(lo) }] : [{ at: 0, text: formatNumber(lo) }, { at: 1, text: formatNumber(hi) }] };
   }

@@ -211,9 +211,6 @@ export function ComparePage() {
               </table>
             </div>
           </Section>
-          <Section title="Parallel coordinates" className="mb-5">
-            <ParallelCoordinates runs={runs} colors={runs.map((_, i) => PALETTE[i % PALETTE.length]!)} metrics={metrics} />
-          </Section>
           <div className="mb-3 flex flex-wrap items-center justify-between gap-3">
             <div className="flex flex-wrap items-center gap-1.5" role="group" aria-label="Metrics to chart" data-testid="metric-picker">
               <span className="mr-1 text-[13px] font-semibold">Metrics</span>
@@ -234,6 +231,9 @@ export function ComparePage() {
               <CompareChart key={m} metric={m} runs={runs} series={series} prefs={prefs} />
             ))}
           </div>
+          <Section title="Parallel coordinates" className="mt-5">
+            <ParallelCoordinates runs={runs} colors={runs.map((_, i) => PALETTE[i % PALETTE.length]!)} metrics={metrics} />
+          </Section>
         </>
       )}
     </div>
