@@ -84,6 +84,12 @@ describe('models in the browser', () => {
     await page.getByTestId('save-card').click();
     await until(async () => ((await page.getByTestId('model-card').textContent().catch(() => '')) ?? '').includes('Scores card transactions'), 'the card');
 
+    await page.getByTestId('edit-version-card').click();
+    await page.getByLabel('card of version 2 (markdown)').fill('Trained on October data.');
+    await page.getByTestId('save-version-card').click();
+    await until(async () => ((await page.getByTestId('version-card').textContent().catch(() => '')) ?? '').includes('October'), 'the version card');
+    expect((await apiCall<{ card: string }>(server, 'GET', '/models/fraud-classifier/versions/2')).card).toBe('Trained on October data.');
+
     const lineage = await page.getByTestId('lineage').textContent();
     expect(lineage).toContain('fraud/run-2');
     expect(await page.getByTestId('lineage').getByRole('link').first().getAttribute('href')).toBe(`/runs/${runIds[1]}`);

@@ -110,12 +110,12 @@ function AliasDialog({ name, v, onClose }: { name: string; v: ModelVersion; onCl
   );
 }
 
-function CardEditor({ name, card }: { name: string; card: string }) {
+function CardEditor({ name, card, version }: { name: string; card: string; version?: number }) {
   const qc = useQueryClient();
   const [editing, setEditing] = useState(false);
   const [text, setText] = useState(card);
   const save = useMutation({
-    mutationFn: () => api().setModelCard(name, text),
+    mutationFn: () => api().setModelCard(name, text, version),
     onSuccess: () => {
       setEditing(false);
       void qc.invalidateQueries({ queryKey: ['model', name] });
@@ -123,7 +123,7 @@ function CardEditor({ name, card }: { name: string; card: string }) {
   });
   return (
     <Section
-      title="Model card"
+      title={version === undefined ? 'Model card' : `Card of version ${version}`}
       actions={
         !editing && (
           <button
@@ -132,7 +132,8 @@ function CardEditor({ name, card }: { name: string; card: string }) {
               setText(card);
               setEditing(true);
             }}
-            data-testid="edit-card"
+            data-testid={version === undefined ? 'edit-card' : 'edit-version-card'}
+            aria-label={version === undefined ? 'edit the model card' : `edit the card of version ${version}`}
           >
             <Pencil size={13} /> Edit
           </button>
@@ -141,23 +142,23 @@ function CardEditor({ name, card }: { name: string; card: string }) {
     >
       {editing ? (
         <div>
-          <textarea className="input min-h-40 font-mono text-[12.5px]" value={text} onChange={(e) => setText(e.target.value)} aria-label="model card (markdown)" />
+          <textarea className="input min-h-40 font-mono text-[12.5px]" value={text} onChange={(e) => setText(e.target.value)} aria-label={version === undefined ? 'model card (markdown)' : `card of version ${version} (markdown)`} />
           <ErrorNote error={save.error} />
           <div className="mt-2 flex justify-end gap-2">
             <button className="btn" onClick={() => setEditing(false)}>
               Cancel
             </button>
-            <button className="btn btn-primary" onClick={() => save.mutate()} disabled={save.isPending} data-testid="save-card">
+            <button className="btn btn-primary" onClick={() => save.mutate()} disabled={save.isPending} data-testid={version === undefined ? 'save-card' : 'save-version-card'}>
               Save card
             </button>
           </div>
         </div>
       ) : card ? (
-        <pre className="whitespace-pre-wrap font-sans text-[13px]" data-testid="model-card">
+        <pre className="whitespace-pre-wrap font-sans text-[13px]" data-testid={version === undefined ? 'model-card' : 'version-card'}>
           {card}
         </pre>
       ) : (
-        <p className="text-[13px] text-muted">No card yet: describe what the model does, its data and its limits.</p>
+        <p className="text-[13px] text-muted">{version === undefined ? 'No card yet: describe what the model does, its data and its limits.' : 'No notes on this version yet.'}</p>
       )}
     </Section>
   );
@@ -373,6 +374,7 @@ export function ModelPage() {
       <div className="grid gap-4 lg:grid-cols-2">
         {current && <Lineage v={current} />}
         <CardEditor name={m.name} card={m.card} />
+        {current && <CardEditor key={current.version} name={m.name} card={current.card} version={current.version} />}
         <Compare name={m.name} versions={m.versions.map((v) => v.version)} />
         <Section title="Audit trail">
           <ul className="space-y-1 text-[12.5px]" data-testid="audit-trail">
