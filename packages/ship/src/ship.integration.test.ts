@@ -150,6 +150,12 @@ describe.skipIf(!canBuild)('ship: serving, exports, verification (needs /usr/bin
       await writeFile(path.join(out, 'junk.zip'), 'not a zip at all');
       await expect(verifyExport(path.join(out, 'junk.zip'))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
       await expect(verifyExport(path.join(out, 'missing.zip'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      // Hostile archives: a path leaving the folder, a manifest that is not ours.
+      spawnSync('/usr/bin/python3', ['-c', `import zipfile, sys
+z = zipfile.ZipFile(sys.argv[1], 'w'); z.writestr('../evil', 'x'); z.writestr('manifest.json', '{}'); z.close()
+z = zipfile.ZipFile(sys.argv[2], 'w'); z.writestr('manifest.json', '{"format": "nope"}'); z.close()`, path.join(out, 'evil.zip'), path.join(out, 'other.zip')]);
+      await expect(verifyExport(path.join(out, 'evil.zip'))).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('../evil') });
+      await expect(verifyExport(path.join(out, 'other.zip'))).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('not a Workbench bundle manifest') });
     } finally {
       await dispose();
     }
