@@ -36,10 +36,40 @@ try {
         ...Object.fromEntries(r.rows.map((x) => [x.component, { predictedMiB: round(x.predicted / MiB, 3), measuredMiB: round(x.measured / MiB, 2), errorPct: round(x.errorPct, 2) }])),
       });
     }
-  } finally {
+  } catch (e) {
     await harness.dispose();
+    throw e;
   }
   const worst = (comp) => Math.max(...accuracy.map((a) => Math.abs(a[comp]?.errorPct ?? 0)));
+
+  // The compute-buffer model beyond the chosen cases: random dense/MoE shapes and settings
+  // (seeded), to state its error distribution honestly. Skipped in quick mode.
+  const sweep = [];
+  if (!quick) {
+    let seed = 12345;
+    const rnd = (xs) => xs[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % xs.length];
+    const harness2 = harness; // one llama.cpp instance per process: its log goes to the first logger
+    try {
+      for (let i = 0; i < 16; i++) {
+        const nHead = rnd([4, 8, 16]);
+        const c = {
+          name: `sweep-${i}`,
+          model: { architecture: rnd(['llama', 'llama', 'qwen2', 'gemma2']), nLayer: rnd([2, 3, 4]), nEmbd: rnd([256, 512, 768]), nHead, nHeadKv: rnd([1, 2, 4].filter((k) => nHead % k === 0)), nFf: rnd([512, 1024, 2048, 4096]), nVocab: rnd([1000, 8000, 32000]), contextLength: 16384, weightType: 'q8_0', seed: i },
+          context: rnd([512, 1024, 2048, 3000, 4096]),
+          ubatch: rnd([128, 256, 512]),
+          flashAttention: rnd([false, true]),
+        };
+        if (c.model.architecture === 'gemma2') c.model.slidingWindow = rnd([64, 256]);
+        const r = await harness2.run(c);
+        const row = r.rows.find((x) => x.component === 'compute');
+        sweep.push({ ...c.model, context: c.context, ubatch: c.ubatch, flashAttention: c.flashAttention, computeErrorPct: round(row.errorPct, 2), totalErrorPct: round(r.rows.find((x) => x.component === 'total').errorPct, 2) });
+      }
+    } finally {
+      await harness2.dispose();
+    }
+  }
+  if (quick) await harness.dispose();
+  const absSorted = (k) => sweep.map((x) => Math.abs(x[k])).sort((a, b) => a - b);
 
   // (2) a full plan: every layer, fit, largest context (binary search) and speed
   const gpu = planner.findGpu('h100');
@@ -135,6 +165,9 @@ try {
   report('planner', {
     accuracyVsLlamaCpp: accuracy,
     worstErrorPct: { weights: round(worst('weights'), 2), kv: round(worst('kv'), 2), compute: round(worst('compute'), 2), output: round(worst('output'), 2), total: round(worst('total'), 2) },
+    computeSweep: sweep.length
+      ? { shapes: sweep.length, computeAbsErrorPct: { median: absSorted('computeErrorPct')[sweep.length >> 1], max: absSorted('computeErrorPct').at(-1) }, totalAbsErrorPct: { median: absSorted('totalErrorPct')[sweep.length >> 1], max: absSorted('totalErrorPct').at(-1) }, within2Pct: sweep.filter((x) => Math.abs(x.computeErrorPct) <= 2).length, cases: sweep }
+      : 'skipped in quick mode',
     fullPlan: planTimes,
     gguf70b: { fileSizeGB: round(written.fileSize / 1e9, 1), tensors: tensors.length, readAndPlanMedianMs: round(median(ggufReads), 1), weightsGiB: round(ggufPlan.totals.weights / 2 ** 30, 2) },
     safetensors30Shards: { shards, readAndPlanMedianMs: round(median(stReads), 1), weightsGiB: round(stPlan.totals.weights / 2 ** 30, 2), params: stPlan.model.params.total },

@@ -76,3 +76,33 @@ describe('wb plan', () => {
     expect(none.stderr).toMatch(/give exactly one measurement/);
   });
 });
+
+describe('wb plan reconcile against a running Ollama', () => {
+  test('ollama:NAME resolves the local blob, takes the context Ollama loaded it with, and compares size', async () => {
+    const { createServer } = await import('node:http');
+    const { copyFile, mkdir } = await import('node:fs/promises');
+    const { writeTinyModel } = await import('@workbench/gguf');
+    const models = path.join(home, 'ollama');
+    const hex = 'c'.repeat(64);
+    await mkdir(path.join(models, 'blobs'), { recursive: true });
+    await mkdir(path.join(models, 'manifests', 'registry.ollama.ai', 'library', 'tiny'), { recursive: true });
+    const gguf = path.join(home, 'tiny.gguf');
+    await writeTinyModel(gguf, { nLayer: 2, nEmbd: 64, nHead: 4, nHeadKv: 2, nFf: 128, nVocab: 300, weightType: 'q8_0' });
+    await copyFile(gguf, path.join(models, 'blobs', `sha256-${hex}`));
+    await writeFile(path.join(models, 'manifests', 'registry.ollama.ai', 'library', 'tiny', 'q8'), JSON.stringify({ layers: [{ mediaType: 'application/vnd.ollama.image.model', digest: `sha256:${hex}` }] }));
+    const body = await (await import('node:fs/promises')).readFile(path.join(fixtures, 'ollama-ps.json'), 'utf8');
+    const server = createServer((req, res) => (req.url === '/api/ps' ? res.writeHead(200, { 'content-type': 'application/json' }).end(body) : res.writeHead(404).end()));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const r = await wbJson<{ settings: { context: number }; rows: Array<{ component: string; measured: number }> }>(home, ['plan', 'reconcile', 'ollama:tiny:q8', '--ollama', url], { env: { OLLAMA_MODELS: models } });
+      expect(r.settings.context).toBe(2048);
+      expect(r.rows).toEqual([expect.objectContaining({ component: 'total', measured: 12582912 })]);
+      const absent = await wb(home, ['plan', 'reconcile', 'ollama:tiny:q8', '--ollama', 'http://127.0.0.1:9'], { env: { OLLAMA_MODELS: models } });
+      expect(absent.code).toBe(9);
+      expect(absent.stderr).toMatch(/cannot reach Ollama/);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});

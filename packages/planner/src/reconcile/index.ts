@@ -162,6 +162,8 @@ export function compare(plan: Plan, m: Measurement): ReconcileRow[] {
   for (const c of ['weights', 'kv', 'state', 'compute', 'output', 'total', 'gpu'] as Component[]) {
     const measured = m.components[c];
     if (measured === undefined) continue;
+    // Without a GPU in the plan there is no predicted GPU share to compare.
+    if (c === 'gpu' && !plan.fit) continue;
     const p = predicted[c];
     rows.push({ component: c, predicted: p, measured, errorPct: measured === 0 ? (p === 0 ? 0 : Infinity) : ((p - measured) / measured) * 100 });
   }
