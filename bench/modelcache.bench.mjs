@@ -5,7 +5,7 @@
 //   - first-time hashing throughput of the scan against `sha256sum` on the same files
 //     (run with as many parallel processes as the scan has hashing threads): budget >= 90 %.
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, ftruncateSync, symlinkSync, utimesSync, lutimesSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, ftruncateSync, symlinkSync, utimesSync, lutimesSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,14 +68,17 @@ for (let m = 0; m < olModels; m++) {
   files++;
 }
 const lmRepos = Math.round((total - files) / 30);
-const chunk = Buffer.alloc(16 * 1024);
+// Each LM Studio repo: one 256 KiB weights file and 29 small files (4 KiB), all real bytes.
+const small = Buffer.alloc(4 * 1024);
+const weights = Buffer.alloc(256 * 1024);
 for (let r = 0; r < lmRepos; r++) {
   const d = path.join(lmstudio, `pub-${r % 40}`, `repo-${r}`);
   mkdirSync(d, { recursive: true });
   for (let f = 0; f < 30; f++) {
-    chunk.writeUInt32LE(r * 30 + f, 0);
-    const p = path.join(d, `part-${f}.gguf`);
-    writeFileSync(p, chunk);
+    const b = f === 0 ? weights : small;
+    for (let o = 0; o < b.length; o += 4096) b.writeUInt32LE(r * 30 + f + o, o);
+    const p = path.join(d, f === 0 ? 'model.gguf' : `part-${f}.gguf`);
+    writeFileSync(p, b);
     hashedFiles.push(p);
     files++;
   }
@@ -85,12 +88,19 @@ spawnSync('find', [home, '-exec', 'touch', '-h', '-d', past.toISOString(), '{}',
 void utimesSync;
 void lutimesSync;
 
+// CPU time (user + system) of each command as well as its wall time: on a shared machine the
+// wall time includes waiting for a core, the CPU time does not.
+const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 const wb = (...args) => {
   const t = performance.now();
-  const r = spawnSync(process.execPath, [bin, 'cache', ...args], { env, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const argv = timeBin ? [timeBin, ['-f', 'cpu %U %S', process.execPath, bin, 'cache', ...args]] : [process.execPath, [bin, 'cache', ...args]];
+  const r = spawnSync(argv[0], argv[1], { env, encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`wb cache ${args.join(' ')}: ${r.stderr}`);
-  return { ms: performance.now() - t, out: r.stdout };
+  const cpu = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+  return { ms: performance.now() - t, cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : NaN, out: r.stdout };
 };
+const load = () => os.loadavg()[0];
+const loadBefore = load();
 
 const first = wb('scan', '--json');
 const firstScan = JSON.parse(first.out);
@@ -98,9 +108,12 @@ const rescans = [wb('scan', '--json'), wb('scan', '--json'), wb('scan', '--json'
 const rescan = JSON.parse(rescans[2].out);
 if (rescan.filesHashed !== 0) throw new Error(`an unchanged rescan hashed ${rescan.filesHashed} files`);
 const rescanMs = median(rescans.map((r) => r.ms));
+const rescanCpuMs = median(rescans.map((r) => r.cpuMs));
 wb('status');
 wb('status');
-const statusMs = median(Array.from({ length: 9 }, () => wb('status').ms));
+const statusRuns = Array.from({ length: 9 }, () => wb('status'));
+const statusMs = median(statusRuns.map((r) => r.ms));
+const statusCpuMs = median(statusRuns.map((r) => r.cpuMs));
 
 // Hashing: the scan's own hashing time (its worker threads reading and digesting); sha256sum
 // hashes the same files with as many parallel processes as the scan has threads.
@@ -122,7 +135,10 @@ report('modelcache', {
   hashedMiB: round(firstScan.bytesHashed / (1 << 20)),
   firstScanMs: round(first.ms),
   rescanUnchangedMs: round(rescanMs),
+  rescanUnchangedCpuMs: round(rescanCpuMs),
   statusWarmMs: round(statusMs),
+  statusWarmCpuMs: round(statusCpuMs),
+  loadAverage: [round(loadBefore, 1), round(load(), 1)],
   scanHashMiBps: round(mbps(firstScan.bytesHashed, hashMs)),
   sha256sumMiBps: round(mbps(firstScan.bytesHashed, shaMs)),
   hashThroughputVsSha256sum: round(shaMs / hashMs, 2),

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Model, ScanProblem, Store } from '../types.js';
 import { SHA256_HEX, formatOf, rawLinkTarget, listDir, lstatOrNull, modelFile, statFile, walkFiles } from './fs-info.js';
-import type { ListingMemo } from './memo.js';
+import { listDirMemo, type ListingMemo } from './memo.js';
 import { summarize } from './summarize.js';
 
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
@@ -18,8 +18,8 @@ export function scanHuggingFace(store: Store, problems: ScanProblem[], memo?: Li
     if (!repo.isDirectory() || !repo.name.startsWith('models--')) continue;
     const repoDir = path.join(store.root, repo.name);
     const name = repo.name.slice('models--'.length).split('--').join('/');
-    const refs = readRefs(path.join(repoDir, 'refs'));
-    const snapshots = listDir(path.join(repoDir, 'snapshots')).filter((d) => d.isDirectory());
+    const refs = readRefs(path.join(repoDir, 'refs'), memo);
+    const snapshots = listDirMemo(path.join(repoDir, 'snapshots'), memo, () => listDir(path.join(repoDir, 'snapshots'))).filter((d) => d.isDirectory());
     if (snapshots.length === 0) {
       problems.push({ kind: 'no-snapshot', path: repoDir, model: name, message: `${name} has no snapshot (an interrupted download?); its blobs are not part of any model` });
       continue;
@@ -59,17 +59,28 @@ export function scanHuggingFace(store: Store, problems: ScanProblem[], memo?: Li
   return models;
 }
 
-function readRefs(dir: string): Map<string, string> {
+function readRefs(dir: string, memo?: ListingMemo): Map<string, string> {
   const out = new Map<string, string>();
   const visit = (rel: string) => {
-    for (const e of listDir(rel ? path.join(dir, rel) : dir)) {
+    const abs = rel ? path.join(dir, rel) : dir;
+    for (const e of listDirMemo(abs, memo, () => listDir(abs))) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) visit(r);
       else if (e.isFile()) {
-        const st = lstatOrNull(path.join(dir, r));
+        const file = path.join(dir, r);
+        const st = lstatOrNull(file);
         if (!st || st.size > 256n) continue;
+        // A ref is rewritten in place when it moves: its mtime says whether to read it again.
+        const stamp = `${st.size}:${st.mtimeNs}`;
+        const known = memo?.manifest(file, stamp);
+        if (typeof known === 'string') {
+          out.set(r, known);
+          continue;
+        }
         try {
-          out.set(r, readFileSync(path.join(dir, r), 'utf8').trim());
+          const commit = readFileSync(file, 'utf8').trim();
+          out.set(r, commit);
+          memo?.rememberManifest(file, stamp, st.mtimeNs, commit);
         } catch {
           // An unreadable ref only loses the ref's name in the listing.
         }

@@ -1,3 +1,4 @@
+import type { Dirent } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeAtomic } from '../state.js';
@@ -11,6 +12,36 @@ interface SnapshotListing {
   dirs: Record<string, string>;
   entries: Array<[rel: string, target: string | null]>;
 }
+/** A folder's entries and their kinds, valid while the folder's mtime holds. */
+interface DirListing {
+  m: string;
+  e: Array<[name: string, kind: 'd' | 'f' | 'l' | 'o']>;
+}
+
+/** The part of a Dirent the scanners use. */
+export interface DirEntry {
+  name: string;
+  isDirectory(): boolean;
+  isFile(): boolean;
+  isSymbolicLink(): boolean;
+}
+
+class MemoEntry implements DirEntry {
+  constructor(
+    readonly name: string,
+    private readonly k: string,
+  ) {}
+  isDirectory(): boolean {
+    return this.k === 'd';
+  }
+  isFile(): boolean {
+    return this.k === 'f';
+  }
+  isSymbolicLink(): boolean {
+    return this.k === 'l';
+  }
+}
+
 /** A manifest's parsed layers (or why it is bad), valid while its size and mtime hold. */
 interface ManifestListing {
   stamp: string;
@@ -26,17 +57,19 @@ interface ManifestListing {
 export class ListingMemo {
   private snapshots: Record<string, SnapshotListing> = {};
   private manifests: Record<string, ManifestListing> = {};
-  private used = { s: new Set<string>(), m: new Set<string>() };
+  private dirs: Record<string, DirListing> = {};
+  private used = { s: new Set<string>(), m: new Set<string>(), d: new Set<string>() };
   changed = false;
 
   static async load(stateDir: string | null): Promise<ListingMemo> {
     const memo = new ListingMemo();
     if (!stateDir) return memo;
     try {
-      const raw = JSON.parse(await readFile(path.join(stateDir, 'listing-cache.json'), 'utf8')) as { v: number; snapshots: Record<string, SnapshotListing>; manifests: Record<string, ManifestListing> };
-      if (raw.v === 1) {
+      const raw = JSON.parse(await readFile(path.join(stateDir, 'listing-cache.json'), 'utf8')) as { v: number; snapshots: Record<string, SnapshotListing>; manifests: Record<string, ManifestListing>; dirs: Record<string, DirListing> };
+      if (raw.v === 2) {
         memo.snapshots = raw.snapshots ?? {};
         memo.manifests = raw.manifests ?? {};
+        memo.dirs = raw.dirs ?? {};
       }
     } catch {
       // No memo yet, or a damaged one: the scan lists everything and writes a new one.
@@ -69,6 +102,25 @@ export class ListingMemo {
     this.changed = true;
   }
 
+  /** A folder's entries: remembered while its mtime holds, else read (and remembered). */
+  list(dir: string, read: () => Dirent[]): DirEntry[] {
+    const st = lstatOrNull(dir);
+    if (!st) return read();
+    const m = st.mtimeNs.toString();
+    const l = this.dirs[dir];
+    if (l && l.m === m) {
+      this.used.d.add(dir);
+      return l.e.map(([n, k]) => new MemoEntry(n, k));
+    }
+    const entries = read();
+    if (!isRecent(st.mtimeNs)) {
+      this.dirs[dir] = { m, e: entries.map((e) => [e.name, e.isDirectory() ? 'd' : e.isFile() ? 'f' : e.isSymbolicLink() ? 'l' : 'o']) };
+      this.used.d.add(dir);
+      this.changed = true;
+    }
+    return entries;
+  }
+
   manifest(file: string, stamp: string): unknown {
     const l = this.manifests[file];
     if (!l || l.stamp !== stamp) return undefined;
@@ -87,7 +139,14 @@ export class ListingMemo {
   async save(stateDir: string): Promise<void> {
     const snapshots = Object.fromEntries(Object.entries(this.snapshots).filter(([k]) => this.used.s.has(k)));
     const manifests = Object.fromEntries(Object.entries(this.manifests).filter(([k]) => this.used.m.has(k)));
-    if (!this.changed && Object.keys(snapshots).length === Object.keys(this.snapshots).length && Object.keys(manifests).length === Object.keys(this.manifests).length) return;
-    await writeAtomic(path.join(stateDir, 'listing-cache.json'), JSON.stringify({ v: 1, snapshots, manifests }));
+    const dirs = Object.fromEntries(Object.entries(this.dirs).filter(([k]) => this.used.d.has(k)));
+    const same = Object.keys(snapshots).length === Object.keys(this.snapshots).length && Object.keys(manifests).length === Object.keys(this.manifests).length && Object.keys(dirs).length === Object.keys(this.dirs).length;
+    if (!this.changed && same) return;
+    await writeAtomic(path.join(stateDir, 'listing-cache.json'), JSON.stringify({ v: 2, snapshots, manifests, dirs }));
   }
+}
+
+/** `listDir` through the memo when there is one. */
+export function listDirMemo(dir: string, memo: ListingMemo | undefined, read: () => Dirent[]): DirEntry[] {
+  return memo ? memo.list(dir, read) : read();
 }

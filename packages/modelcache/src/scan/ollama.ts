@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Model, ModelFile, ScanProblem, Store } from '../types.js';
 import { SHA256_HEX, listDir, lstatOrNull, modelFile, statFile } from './fs-info.js';
-import type { ListingMemo } from './memo.js';
+import { listDirMemo, type ListingMemo } from './memo.js';
 import { summarize } from './summarize.js';
 
 export const OLLAMA_REGISTRY = 'registry.ollama.ai';
@@ -69,7 +69,8 @@ export function scanOllama(store: Store, problems: ScanProblem[], memo?: Listing
       if (!ns.isDirectory()) continue;
       for (const nm of listDir(path.join(mroot, reg.name, ns.name))) {
         if (!nm.isDirectory()) continue;
-        for (const tag of listDir(path.join(mroot, reg.name, ns.name, nm.name))) {
+        const nameDir = path.join(mroot, reg.name, ns.name, nm.name);
+        for (const tag of listDirMemo(nameDir, memo, () => listDir(nameDir))) {
           const file = path.join(mroot, reg.name, ns.name, nm.name, tag.name);
           const name = ollamaName(reg.name, ns.name, nm.name, tag.name);
           const lst = lstatOrNull(file);
