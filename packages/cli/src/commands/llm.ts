@@ -278,7 +278,9 @@ async function runBenchCommand(ws: Workspace, model: string, o: { endpoint?: str
   }
   const candidates = await resolveEndpoints(ws, o.endpoint ? [o.endpoint] : undefined, o.kind);
   const probes = await Promise.all(candidates.map((e) => probeEndpoint(e, { timeoutMs: 1500 })));
-  let target = o.endpoint ? probes[0]! : (probes.find((p) => p.connected && (p.available.includes(model) || p.loaded.some((m) => m.name === model))) ?? null);
+  // Ollama reads a name without a tag as name:latest.
+  const names = new Set([model, model.includes(':') ? model : `${model}:latest`]);
+  let target = o.endpoint ? probes[0]! : (probes.find((p) => p.connected && (p.available.some((a) => names.has(a)) || p.loaded.some((m) => names.has(m.name)))) ?? null);
   if (!target) {
     const up = probes.filter((p) => p.connected);
     throw await userError(
@@ -367,7 +369,7 @@ async function memoryProbe(ep: EndpointConfig, model: string): Promise<(() => Pr
   if (ep.kind === 'ollama') {
     return async () => {
       const st = await probeEndpoint(ep, { listAvailable: false, timeoutMs: 1000 });
-      const m = st.loaded.find((x) => x.name === model);
+      const m = st.loaded.find((x) => x.name === model || x.name === `${model}:latest`);
       return m?.sizeBytes ? { bytes: m.sizeBytes, source: 'ollama /api/ps size' } : null;
     };
   }
