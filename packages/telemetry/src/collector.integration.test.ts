@@ -104,3 +104,21 @@ test('an unreadable /proc is reported per source', async () => {
   expect(s.sources.find((x) => x.source === 'cpu')).toEqual({ source: 'cpu', available: false, reason: 'not found' });
   expect(s.sources.find((x) => x.source === 'thermal')?.available).toBe(false);
 });
+
+test('a driver that refuses clocks_throttle_reasons is asked again with clocks_event_reasons', async () => {
+  const root = await dir();
+  const bin = path.join(root, 'bin');
+  await mkdir(bin);
+  const fx = new URL('../fixtures/nvidia-smi-h100.csv', import.meta.url).pathname;
+  await writeFile(
+    path.join(bin, 'nvidia-smi'),
+    `#!/bin/sh\ncase "$1" in\n  *clocks_throttle_reasons*) echo 'Field "clocks_throttle_reasons.active" is not a valid field to query.' >&2; exit 2 ;;\n  *clocks_event_reasons*) /bin/cat '${fx}' ;;\n  --query-compute-apps*) exit 0 ;;\nesac\n`,
+  );
+  await chmod(path.join(bin, 'nvidia-smi'), 0o755);
+  const c = new SystemCollector({ platform: 'linux', env: { PATH: bin } });
+  for (let i = 0; i < 2; i++) {
+    const s = await c.sample();
+    expect(s.gpus.map((g) => g.name)).toEqual(['NVIDIA H100 80GB HBM3']);
+    expect(s.sources.filter((x) => x.source === 'nvidia-smi')).toEqual([{ source: 'nvidia-smi', available: true }]);
+  }
+});

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { macmonArgs, parseMacmon } from './macmon.js';
-import { nvidiaAppsArgs, nvidiaGpuArgs, parseNvidiaApps, parseNvidiaGpus } from './nvidia.js';
+import { nvidiaAppsArgs, nvidiaGpuArgs, nvidiaGpuArgsEventReasons, parseNvidiaApps, parseNvidiaGpus } from './nvidia.js';
 import { cpuPercent, parseMeminfo, parseProcStat, parseProcStatusRss, type CpuTimes } from './proc.js';
 import { parseRocmSmi, rocmArgs } from './rocm.js';
 import { runTool } from './run-tool.js';
@@ -37,6 +37,7 @@ export class SystemCollector {
   private prevCpu: CpuTimes | null = null;
   private prevOsCpu: CpuTimes | null = null;
   private readonly missing = new Map<ToolName, { reason: string; until: number }>();
+  private nvidiaArgs = nvidiaGpuArgs;
 
   constructor(private readonly opts: SystemCollectorOptions = {}) {
     this.platform = opts.platform ?? process.platform;
@@ -148,7 +149,14 @@ export class SystemCollector {
       return { gpus: [], processes: [] };
     }
     const cmd = this.opts.commands?.nvidiaSmi ?? 'nvidia-smi';
-    const out = await this.tool('nvidia-smi', cmd, nvidiaGpuArgs, sources);
+    let out = await this.tool('nvidia-smi', cmd, this.nvidiaArgs, sources);
+    const refused = sources.find((x) => x.source === 'nvidia-smi' && !x.available && /not a valid field/i.test(x.reason ?? ''));
+    if (refused && this.nvidiaArgs === nvidiaGpuArgs) {
+      // A driver that no longer knows clocks_throttle_reasons: ask with the newer field name.
+      sources.splice(sources.indexOf(refused), 1);
+      this.nvidiaArgs = nvidiaGpuArgsEventReasons;
+      out = await this.tool('nvidia-smi', cmd, this.nvidiaArgs, sources);
+    }
     if (out === null) return { gpus: [], processes: [] };
     try {
       const gpus = parseNvidiaGpus(out);

@@ -18,6 +18,8 @@ export const NVIDIA_GPU_FIELDS = [
 ] as const;
 
 export const nvidiaGpuArgs = [`--query-gpu=${NVIDIA_GPU_FIELDS.join(',')}`, '--format=csv,noheader,nounits'];
+/** Newer drivers call the throttle reasons "clock event reasons"; the old name may one day be refused. */
+export const nvidiaGpuArgsEventReasons = [`--query-gpu=${NVIDIA_GPU_FIELDS.join(',').replace('clocks_throttle_reasons.active', 'clocks_event_reasons.active')}`, '--format=csv,noheader,nounits'];
 export const nvidiaAppsArgs = ['--query-compute-apps=pid,used_memory,gpu_uuid', '--format=csv,noheader,nounits'];
 
 /** NVML's clocks-throttle-reason bits (nvmlClocksThrottleReason*). */
