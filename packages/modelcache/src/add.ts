@@ -1,8 +1,9 @@
-import { createWriteStream, existsSync, mkdirSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { OperationalError, UserError, invalid } from '@workbench/core';
+import { sha256Hex } from './hash.js';
 
 export type AddSource = { kind: 'hf'; repo: string; revision: string } | { kind: 'ollama'; name: string } | { kind: 'file'; path: string };
 
@@ -77,6 +78,14 @@ export async function downloadHf(hubRoot: string, repo: string, revision: string
           opts.onProgress?.({ file: e.path, bytesDone, bytesTotal });
         });
         await pipeline(body, createWriteStream(partial, { flags: have > 0 && have < size ? 'a' : 'w' }));
+        // LFS blobs are named by their SHA-256: a resumed or damaged download must match it.
+        if (/^[0-9a-f]{64}$/.test(etag)) {
+          const got = sha256Hex(partial);
+          if (got !== etag) {
+            rmSync(partial, { force: true });
+            throw new OperationalError('IO_ERROR', `${e.path} of ${repo} arrived damaged (SHA-256 ${got.slice(0, 12)}…, expected ${etag.slice(0, 12)}…)`, { hint: 'run the same command again to download it afresh' });
+          }
+        }
         renameSync(partial, blob);
       } else bytesDone += size;
       const link = path.join(snapshot, ...e.path.split('/'));
