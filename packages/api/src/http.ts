@@ -158,6 +158,11 @@ export const workspaceInfoSchema = z.object({
     dbBytes: z.number(),
     blobCount: z.number().int(),
     blobBytes: z.number(),
+    /**
+     * What the datasets (every version) and artifacts in the workspace add up to: the blob
+     * store keeps each distinct content once, so referencedBytes − blobBytes is what it saves.
+     */
+    referencedBytes: z.number().optional(),
   }),
 });
 export type WorkspaceInfo = z.infer<typeof workspaceInfoSchema>;

@@ -25,7 +25,13 @@ export function miscRoutes(app: App, ctx: ServerContext): void {
 
   app.get('/workspace', { schema: { tags: ['server'], summary: 'The workspace: folder, schema version, id, sizes', response: { 200: workspaceInfoSchema, ...errors } } }, async () => {
     const size = async (f: string) => (await stat(path.join(ctx.ws.dir, f)).catch(() => null))?.size ?? 0;
-    const [db, wal, blobs, workspaceId] = await Promise.all([
+    const total = (table: 'datasets' | 'artifacts') =>
+      ctx.ws.db
+        .selectFrom(table)
+        .select((e) => e.fn.sum<number>('size').as('bytes'))
+        .executeTakeFirstOrThrow()
+        .then((r) => Number(r.bytes ?? 0));
+    const [db, wal, blobs, workspaceId, datasetBytes, artifactBytes] = await Promise.all([
       size('workbench.db'),
       size('workbench.db-wal'),
       ctx.ws.db
@@ -33,8 +39,10 @@ export function miscRoutes(app: App, ctx: ServerContext): void {
         .select((e) => [e.fn.countAll<number>().as('count'), e.fn.sum<number>('size').as('bytes')])
         .executeTakeFirstOrThrow(),
       ctx.ws.workspaceId(),
+      total('datasets'),
+      total('artifacts'),
     ]);
-    return { dir: ctx.ws.dir, schemaVersion, workspaceId, sizes: { dbBytes: db + wal, blobCount: Number(blobs.count ?? 0), blobBytes: Number(blobs.bytes ?? 0) } };
+    return { dir: ctx.ws.dir, schemaVersion, workspaceId, sizes: { dbBytes: db + wal, blobCount: Number(blobs.count ?? 0), blobBytes: Number(blobs.bytes ?? 0), referencedBytes: datasetBytes + artifactBytes } };
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

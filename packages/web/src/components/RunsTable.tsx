@@ -1,5 +1,5 @@
 import * as Popover from '@radix-ui/react-popover';
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { Run, RunStatus } from '@workbench/api';
 import { runStatuses } from '../lib/wire';
@@ -16,16 +16,29 @@ const ROW = 38;
 /** The API's page limit, and how many runs the table loads at most (sorted newest first). */
 const PAGE = 10_000;
 const MAX_RUNS = 50_000;
+/** The first page is small, so that the newest runs show at once; the rest follows. */
+const FIRST_PAGE = 500;
 
-async function loadRuns(project: string | undefined): Promise<{ runs: Run[]; total: number }> {
-  const first = await api().listRuns({ ...(project ? { project } : {}), limit: PAGE, details: true });
+interface Loaded {
+  runs: Run[];
+  total: number;
+  /** False while the older runs are still being fetched. */
+  complete: boolean;
+}
+
+async function loadRuns(project: string | undefined, publish: (partial: Loaded) => void): Promise<Loaded> {
+  const base = project ? { project } : {};
+  const first = await api().listRuns({ ...base, limit: FIRST_PAGE, details: true });
   const runs = first.runs;
-  while (runs.length < Math.min(first.total, MAX_RUNS)) {
-    const next = await api().listRuns({ ...(project ? { project } : {}), limit: PAGE, offset: runs.length, details: true });
+  const want = Math.min(first.total, MAX_RUNS);
+  if (runs.length >= want) return { runs, total: first.total, complete: true };
+  publish({ runs: runs.slice(), total: first.total, complete: false });
+  while (runs.length < want) {
+    const next = await api().listRuns({ ...base, limit: PAGE, offset: runs.length, details: true });
     if (next.runs.length === 0) break;
     runs.push(...next.runs);
   }
-  return { runs, total: first.total };
+  return { runs, total: first.total, complete: true };
 }
 
 /** Column widths in px: fixed, so that columns can be virtualised like rows. */
@@ -189,9 +202,13 @@ export function RunsTable({ project, height = 'calc(100vh - 230px)' }: { project
   const [params, setParams] = useSearchParams();
   const navigate = useNavigate();
   const now = useNow(5000);
+  const qc = useQueryClient();
+  const key = ['runs', 'table', project ?? null];
   const q = useQuery({
-    queryKey: ['runs', 'table', project ?? null],
-    queryFn: () => loadRuns(project),
+    queryKey: key,
+    // A first load shows the newest runs as soon as they arrive; a refresh keeps the full
+    // table on screen until the new one is complete.
+    queryFn: () => loadRuns(project, (partial) => !qc.getQueryData<Loaded>(key)?.complete && qc.setQueryData(key, partial)),
     placeholderData: (prev) => prev,
   });
 
@@ -312,7 +329,7 @@ export function RunsTable({ project, height = 'calc(100vh - 230px)' }: { project
         </div>
         <span data-testid="runs-count" className="ml-auto">
           {q.data ? `${rows.length.toLocaleString()} of ${q.data.total.toLocaleString()} runs` : 'loading…'}
-          {q.data && q.data.total > runs.length ? ` (the newest ${runs.length.toLocaleString()} are loaded)` : ''}
+          {q.data && q.data.total > runs.length ? (q.data.complete ? ` (the newest ${runs.length.toLocaleString()} are loaded)` : ` (the newest ${runs.length.toLocaleString()}; loading the rest…)`) : ''}
         </span>
         {selected.size > 0 && (
           <button className="inline-flex items-center gap-1 hover:text-current" onClick={() => setSelected(new Set())} data-testid="clear-selection">

@@ -1,9 +1,9 @@
 import { useQuery } from '@tanstack/react-query';
-import type { Run } from '@workbench/api';
-import { Activity, Boxes, HardDrive, Play, Plus, Timer } from 'lucide-react';
+import type { LlmStatus, Run } from '@workbench/api';
+import { Activity, Boxes, Cpu, HardDrive, Play, Plus, Timer } from 'lucide-react';
 import { Link } from 'react-router';
 import { EmptyState, ErrorState, PageHeader, ProgressBar, Section, Skeleton, SkeletonRows, Stat, StatusBadge } from '../components/ui';
-import { api } from '../lib/api';
+import { api, describeError } from '../lib/api';
 import { formatBytes, formatDuration, progressFraction, runDuration, shortId, timeAgo } from '../lib/format';
 import { useLiveRun, useNow } from '../lib/hooks';
 
@@ -27,6 +27,59 @@ function RunningRow({ run }: { run: Run }) {
       </div>
       {r.status === 'running' && <ProgressBar progress={r.progress} className="mt-2" />}
     </Link>
+  );
+}
+
+function Meter({ label, used, total, detail }: { label: string; used: number; total: number; detail: string }) {
+  const f = total > 0 ? Math.min(1, Math.max(0, used / total)) : 0;
+  return (
+    <div>
+      <div className="flex justify-between text-xs">
+        <span className="font-medium">{label}</span>
+        <span className="text-muted tabular-nums">{detail}</span>
+      </div>
+      <div className="mt-1 h-1.5 overflow-hidden rounded-full bg-zinc-200 dark:bg-zinc-800" role="meter" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(f * 100)}>
+        <div className={f > 0.9 ? 'h-full bg-red-500' : f > 0.7 ? 'h-full bg-amber-500' : 'h-full bg-emerald-500'} style={{ width: `${f * 100}%` }} />
+      </div>
+    </div>
+  );
+}
+
+/** CPU, memory and GPUs of the machine the server runs on (the system collector's latest sample). */
+function MachineSummary() {
+  const q = useQuery({ queryKey: ['llm', 'status'], queryFn: () => api().request<LlmStatus>('GET', '/llm/status'), refetchInterval: 5000 });
+  if (q.isPending) return <SkeletonRows rows={3} />;
+  if (q.error) return <div className="px-4 py-4 text-[13px] text-muted">The system summary is not available from this server: {describeError(q.error).title}</div>;
+  const sys = q.data.system;
+  const gpuSources = sys.sources.filter((x) => ['nvidia-smi', 'rocm-smi', 'macmon'].includes(x.source));
+  return (
+    <div className="space-y-3 px-4 py-3" data-testid="machine-summary">
+      {sys.cpu ? (
+        <Meter label={`CPU · ${sys.cpu.cores} cores`} used={sys.cpu.percent ?? Math.min(100, (sys.cpu.load1 / sys.cpu.cores) * 100)} total={100} detail={sys.cpu.percent !== null ? `${Math.round(sys.cpu.percent)}% · load ${sys.cpu.load1.toFixed(2)}` : `load ${sys.cpu.load1.toFixed(2)}`} />
+      ) : (
+        <div className="text-xs text-muted">CPU: not readable on this system.</div>
+      )}
+      {sys.memory ? (
+        <Meter label="Memory" used={sys.memory.usedBytes} total={sys.memory.totalBytes} detail={`${formatBytes(sys.memory.usedBytes)} of ${formatBytes(sys.memory.totalBytes)}`} />
+      ) : (
+        <div className="text-xs text-muted">Memory: not readable on this system.</div>
+      )}
+      {sys.gpus.length > 0 ? (
+        sys.gpus.map((g) => (
+          <Meter
+            key={`${g.vendor}-${g.index}`}
+            label={`GPU ${g.index} · ${g.name}`}
+            used={g.memUsedBytes ?? 0}
+            total={g.memTotalBytes ?? 0}
+            detail={[g.utilPercent !== null ? `${Math.round(g.utilPercent)}%` : null, g.memTotalBytes ? `${formatBytes(g.memUsedBytes ?? 0)} of ${formatBytes(g.memTotalBytes)}` : null, g.temperatureC !== null ? `${Math.round(g.temperatureC)} °C` : null].filter(Boolean).join(' · ')}
+          />
+        ))
+      ) : (
+        <div className="text-xs text-muted" title={gpuSources.map((x) => `${x.source}: ${x.reason ?? (x.available ? 'available' : 'not available')}`).join('\n')}>
+          No GPU found{gpuSources.length ? ` (${gpuSources.map((x) => x.source).join(', ')} not available)` : ''}.
+        </div>
+      )}
+    </div>
   );
 }
 
@@ -66,7 +119,14 @@ export function DashboardPage() {
           label="Workspace size"
           icon={<HardDrive size={14} />}
           value={ws.data ? formatBytes(ws.data.sizes.dbBytes + ws.data.sizes.blobBytes) : <Skeleton className="h-7 w-16" />}
-          sub={ws.data ? `${formatBytes(ws.data.sizes.dbBytes)} database · ${ws.data.sizes.blobCount} blobs` : undefined}
+          sub={
+            ws.data ? (
+              <span data-testid="blob-savings">
+                {formatBytes(ws.data.sizes.dbBytes)} database · {ws.data.sizes.blobCount} blobs
+                {ws.data.sizes.referencedBytes !== undefined && ws.data.sizes.referencedBytes > ws.data.sizes.blobBytes && ` · ${formatBytes(ws.data.sizes.referencedBytes - ws.data.sizes.blobBytes)} saved by storing each content once`}
+              </span>
+            ) : undefined
+          }
         />
       </div>
 
@@ -83,7 +143,8 @@ export function DashboardPage() {
         </div>
       ) : (
         <div className="grid gap-5 lg:grid-cols-5 lg:items-start">
-          <Section title="Running" className="lg:col-span-2">
+          <div className="space-y-5 lg:col-span-2">
+          <Section title="Running">
             {running.isPending ? (
               <SkeletonRows rows={3} />
             ) : running.data && running.data.runs.length > 0 ? (
@@ -96,6 +157,10 @@ export function DashboardPage() {
               <div className="px-4 py-8 text-center text-[13px] text-muted">Nothing is running. Runs you start show their progress here, live.</div>
             )}
           </Section>
+          <Section title={<span className="flex items-center gap-1.5"><Cpu size={13} /> This machine</span>}>
+            <MachineSummary />
+          </Section>
+          </div>
           <Section
             title="Recent runs"
             className="lg:col-span-3"
