@@ -18,7 +18,7 @@ test('every benchmark runs in quick mode and prints its figures as JSON', () => 
   const reports = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   const byName = Object.fromEntries(reports.map((x) => [x.bench as string, x]));
   expect(Object.keys(byName).sort()).toEqual(
-    ['blob-import', 'cli-startup', 'llm-collector', 'folder-fingerprint', 'gguf-read', 'log-latency', 'metrics-ingest-direct', 'metrics-ingest-protocol', 'run-records', 'runs-list', 'series-downsample', 'serve-model', 'export', 'modelcache', 'web-components', 'web-runs-page', 'planner'].sort(),
+    ['blob-import', 'cli-startup', 'llm-collector', 'folder-fingerprint', 'gguf-read', 'log-latency', 'metrics-ingest-direct', 'metrics-ingest-protocol', 'run-records', 'runs-list', 'series-downsample', 'serve-model', 'export', 'modelcache', 'web-components', 'web-runs-page', 'planner', 'llm-serve'].sort(),
   );
   expect(byName['metrics-ingest-direct']!.pointsPerSecond).toBeGreaterThan(0);
   expect(byName['metrics-ingest-protocol']!.pointsPerSecondEndToEnd).toBeGreaterThan(0);
@@ -32,4 +32,5 @@ test('every benchmark runs in quick mode and prints its figures as JSON', () => 
   expect(byName['gguf-read']!.tensors).toBe(723);
   expect((byName['serve-model']!.batch256 as { http: { requestsPerSecond: number } }).http.requestsPerSecond).toBeGreaterThan(0);
   expect(byName['export']!.peakRssMB).toBeGreaterThan(0);
+  expect((byName['llm-serve']!.ollamaApi as { tokens: number }).tokens).toBeGreaterThan(0);
 }, 300_000);

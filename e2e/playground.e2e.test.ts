@@ -7,7 +7,7 @@ import { cleanup, cliBin, expectAccessible, launchBrowser, openApp, saveScreensh
 
 /** `wb llm serve FILE --port 0 --json` as a child process; resolves with its address. */
 async function llmServe(file: string): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, [cliBin, 'llm', 'serve', file, '--name', 'tiny', '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [cliBin, 'llm', 'serve', file, '--name', 'tiny', '--port', '0', '--threads', '1', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {

@@ -15,7 +15,7 @@ describe('wb llm serve', () => {
   beforeAll(async () => {
     home = await tempDir('wb-llm-serve-');
     const file = await writeTestModel(home.dir, 'tiny');
-    child = spawnWb(home.dir, ['llm', 'serve', file, '--port', '0', '--json', '--keep-alive', '10m']);
+    child = spawnWb(home.dir, ['llm', 'serve', file, '--port', '0', '--threads', '1', '--json', '--keep-alive', '10m']);
     url = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout!.on('data', (d: Buffer) => {

@@ -28,7 +28,8 @@ export async function startTinyServer(opts: EngineOptions & { name?: string } = 
   const dir = await mkdtemp(path.join(os.tmpdir(), 'wb-llm-'));
   const model = opts.name ?? 'tiny';
   const file = await writeTestModel(dir, model);
-  const engine = new LlmEngine({ threads: 2, ...opts });
+  // One thread: on a busy 2-core machine two spinning llama.cpp threads run hundreds of times slower.
+  const engine = new LlmEngine({ threads: 1, ...opts });
   await engine.addModel(file, { name: model });
   const app = createLlmServer({ engine, version: '0.0.0-test' });
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -1,0 +1,146 @@
+// Tokens per second through `wb llm serve` (Ollama API and OpenAI API, streaming) against
+// node-llama-cpp called in-process on the same model, prompt and greedy sampling; and the time
+// to first token each adds. Targets: ≥ 95 % of in-process decode speed, < 5 ms added to the
+// first token. The three are interleaved run by run, so a busy machine slows all of them alike;
+// medians of 9 rounds (quick: 2 rounds, a tiny model).
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { dist, median, quick, report, root, round, tempHome } from './lib.mjs';
+
+const { writeTinyModel } = await import(dist('gguf'));
+const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
+
+// One thread by default: on a shared 2-core machine two spinning llama.cpp threads are slowed
+// by other processes hundreds of times over, which would measure the machine, not the server.
+// WB_BENCH_LLM_THREADS=2 measures with both cores.
+const THREADS = Number(process.env.WB_BENCH_LLM_THREADS ?? 1);
+const RUNS = quick ? 2 : 9;
+const TOKENS = quick ? 16 : 128;
+const PROMPT = 'The history of the harbour town begins with a small fishing village on the northern shore, where';
+const shape = quick
+  ? { nLayer: 2, nEmbd: 64, nHead: 4, nFf: 128, nVocab: 300, contextLength: 512 }
+  : { nLayer: 4, nEmbd: 256, nHead: 8, nFf: 768, nVocab: 512, contextLength: 1024 };
+
+const { dir, dispose } = await tempHome('wb-bench-llm-');
+const file = path.join(dir, 'bench.gguf');
+await writeTinyModel(file, { ...shape, weightType: 'f16', seed: 11, name: 'bench' });
+
+/**
+ * Decode rate as a client sees it: the tokens after the first over the time from the first
+ * token's arrival to the end of the response (per-chunk arrival times are unreliable when the
+ * socket delivers several chunks in one read).
+ */
+const decodeRate = (tokens, firstMs, endMs) => (tokens > 1 ? ((tokens - 1) / (endMs - firstMs)) * 1000 : NaN);
+
+// --- in-process: node-llama-cpp directly, the same loop shape a server would run ---
+const llama = await getLlama({ gpu: false, build: 'never', maxThreads: THREADS, logLevel: LlamaLogLevel.error, progressLogs: false });
+const model = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
+const context = await model.createContext({ contextSize: shape.contextLength, threads: THREADS });
+const promptTokens = [...(model.tokens.shouldPrependBosToken && model.tokens.bos !== null ? [model.tokens.bos] : []), ...model.tokenize(PROMPT)];
+async function inProcess() {
+  const seq = context.getSequence();
+  const t0 = performance.now();
+  const times = [];
+  for await (const token of seq.evaluate(promptTokens, { temperature: 0, yieldEogToken: true })) {
+    if (model.isEogToken(token)) break;
+    times.push(performance.now());
+    if (times.length >= TOKENS) break;
+  }
+  seq.dispose();
+  return { ttftMs: times[0] - t0, decodeTokPerSec: decodeRate(times.length, times[0], times.at(-1)), tokens: times.length };
+}
+// --- through `wb llm serve` as a child process ---
+const bin = path.join(root, 'packages/cli/dist/bundle/bin.js');
+const server = spawn(process.execPath, [bin, 'llm', 'serve', file, '--name', 'bench', '--port', '0', '--threads', String(THREADS), '--ctx-size', String(shape.contextLength), '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const url = await new Promise((resolve, reject) => {
+  let out = '';
+  server.stdout.on('data', (d) => {
+    out += d;
+    if (out.includes('\n')) resolve(JSON.parse(out.slice(0, out.indexOf('\n'))).url);
+  });
+  server.once('exit', (code) => reject(new Error(`wb llm serve exited ${code}`)));
+});
+
+async function* lines(res) {
+  const decoder = new TextDecoder();
+  let buf = '';
+  for await (const chunk of res.body) {
+    buf += decoder.decode(chunk, { stream: true });
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      yield buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+    }
+  }
+}
+
+async function viaOllama() {
+  const t0 = performance.now();
+  const res = await fetch(`${url}/api/generate`, { method: 'POST', body: JSON.stringify({ model: 'bench', prompt: PROMPT, raw: true, options: { temperature: 0, num_predict: TOKENS } }) });
+  const times = [];
+  let final;
+  for await (const line of lines(res)) {
+    if (!line.trim()) continue;
+    const o = JSON.parse(line);
+    if (o.done) final = o;
+    else if (o.response) times.push(performance.now());
+  }
+  const end = performance.now();
+  return { ttftMs: times[0] - t0, decodeTokPerSec: decodeRate(final.eval_count, times[0], end), tokens: final.eval_count, engineDecodeTokPerSec: final.eval_count / (final.eval_duration / 1e9) };
+}
+
+async function viaOpenAi() {
+  const t0 = performance.now();
+  const res = await fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'bench', prompt: PROMPT, temperature: 0, max_tokens: TOKENS, stream: true, stream_options: { include_usage: true } }) });
+  const times = [];
+  let usage;
+  for await (const line of lines(res)) {
+    if (!line.startsWith('data: ') || line === 'data: [DONE]') continue;
+    const o = JSON.parse(line.slice(6));
+    if (o.usage) usage = o.usage;
+    if (o.choices?.[0]?.text) times.push(performance.now());
+  }
+  const end = performance.now();
+  return { ttftMs: times[0] - t0, decodeTokPerSec: decodeRate(usage.completion_tokens, times[0], end), tokens: usage.completion_tokens };
+}
+
+// Warm-ups load the model and fill caches: not measured.
+await inProcess();
+await viaOllama();
+await viaOpenAi();
+const local = [];
+const ollama = [];
+const openai = [];
+for (let i = 0; i < RUNS; i++) {
+  local.push(await inProcess());
+  ollama.push(await viaOllama());
+  openai.push(await viaOpenAi());
+}
+server.kill('SIGTERM');
+await new Promise((r) => server.once('exit', r));
+await context.dispose();
+await model.dispose();
+await llama.dispose();
+await dispose();
+
+const summary = (xs) => ({
+  decodeTokPerSecRange: [round(Math.min(...xs.map((x) => x.decodeTokPerSec))), round(Math.max(...xs.map((x) => x.decodeTokPerSec)))],
+  decodeTokPerSec: round(median(xs.map((x) => x.decodeTokPerSec))),
+  ttftMs: round(median(xs.map((x) => x.ttftMs)), 2),
+  tokens: median(xs.map((x) => x.tokens)),
+  ...(xs[0].engineDecodeTokPerSec !== undefined ? { engineDecodeTokPerSec: round(median(xs.map((x) => x.engineDecodeTokPerSec))) } : {}),
+});
+const inproc = summary(local);
+const o = summary(ollama);
+const v1 = summary(openai);
+report('llm-serve', {
+  threads: THREADS,
+  model: { ...shape, weightType: 'f16' },
+  promptTokens: promptTokens.length,
+  maxTokens: TOKENS,
+  runs: RUNS,
+  inProcess: inproc,
+  ollamaApi: { ...o, decodeVsInProcess: round(o.decodeTokPerSec / inproc.decodeTokPerSec, 3), ttftOverheadMs: round(o.ttftMs - inproc.ttftMs, 2) },
+  openaiApi: { ...v1, decodeVsInProcess: round(v1.decodeTokPerSec / inproc.decodeTokPerSec, 3), ttftOverheadMs: round(v1.ttftMs - inproc.ttftMs, 2) },
+  targets: { decodeVsInProcess: 0.95, ttftOverheadMs: 5 },
+});
