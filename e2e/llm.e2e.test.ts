@@ -81,8 +81,10 @@ describe('LLM monitor and benchmarks with wb llm serve', () => {
     const file = path.join(path.dirname(home), 'tiny.gguf');
     await writeTinyModel(file, { nLayer: 2, nEmbd: 64, nHead: 4, nFf: 128, nVocab: 300, contextLength: 2048, weightType: 'f16', seed: 5, name: 'tiny' });
     [server, llm] = await Promise.all([serve(home, 0, { WB_LLM_SAMPLE_MS: '250' }), llmServe(file)]);
-    const added = await wbAsync(home, ['llm', 'endpoint', 'add', 'engine', llm.url, '--kind', 'workbench', '--json']);
-    expect(added.code).toBe(0);
+    // No --kind: the engine says what it is in /api/version.
+    const added = await wbAsync(home, ['llm', 'endpoint', 'add', 'engine', llm.url, '--json']);
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(added.stdout)).toMatchObject({ kind: 'workbench', connected: true });
     browser = await launchBrowser();
   }, 90_000);
   afterAll(async () => {
