@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import type { LlmBenchmarkSummary, LlmEndpointSnapshot, LlmHistory, LlmHistoryPoint, LlmStatus, StreamServerMessage } from '@workbench/api';
 import { Cpu, Gauge, MemoryStick, Thermometer } from 'lucide-react';
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { MetricChart, type ChartLine } from '../components/Chart';
 import { EmptyState, ErrorState, PageHeader, Section, SkeletonRows, Stat, cx } from '../components/ui';
@@ -31,6 +31,9 @@ function toPoint(s: LlmStatus): LlmHistoryPoint {
  */
 function useLiveLlm(onStatus: (s: LlmStatus) => void): boolean {
   const [live, setLive] = useState(false);
+  // The latest callback, read by the socket's handler: the socket opens once per mount.
+  const handler = useRef(onStatus);
+  handler.current = onStatus;
   useEffect(() => {
     let socket: WebSocket | null = null;
     let timer: ReturnType<typeof setTimeout> | null = null;
@@ -53,7 +56,7 @@ function useLiveLlm(onStatus: (s: LlmStatus) => void): boolean {
       socket.onmessage = (ev) => {
         try {
           const m = JSON.parse(String(ev.data)) as StreamServerMessage;
-          if (m.type === 'llm') onStatus(m.status);
+          if (m.type === 'llm') handler.current(m.status);
         } catch {
           /* not ours */
         }
@@ -71,8 +74,7 @@ function useLiveLlm(onStatus: (s: LlmStatus) => void): boolean {
       if (timer) clearTimeout(timer);
       socket?.close();
     };
-    // onStatus is a state setter wrapper: stable enough; the socket must not reopen per render.
-  }, []); // eslint-disable-line react-hooks/exhaustive-deps
+  }, []);
   return live;
 }
 
