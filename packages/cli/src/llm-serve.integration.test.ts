@@ -1,3 +1,5 @@
+import { mkdir, rename } from 'node:fs/promises';
+import path from 'node:path';
 import { tempDir } from '@workbench/core';
 import { writeTestModel } from '@workbench/llm/testing';
 import { Ollama } from 'ollama';
@@ -87,7 +89,7 @@ describe('wb llm serve and conform: bad input', () => {
     try {
       const missing = await wb(home.dir, ['llm', 'serve', 'no-such.gguf']);
       expect(missing.code).toBe(3);
-      expect(missing.stderr).toContain('registered model or a cache entry by name is not wired yet');
+      expect(missing.stderr).toContain("GGUF file, registered model or cache entry 'no-such.gguf' not found");
       expect(missing.stderr).toContain('hint:');
       const folder = await wb(home.dir, ['llm', 'serve', home.dir]);
       expect(folder.code).toBe(2);
@@ -103,4 +105,33 @@ describe('wb llm serve and conform: bad input', () => {
       await home.dispose();
     }
   });
+});
+
+describe('wb llm serve by cache entry', () => {
+  test('a GGUF model in the Hugging Face cache is served by its name', async () => {
+    const home = await tempDir('wb-llm-cache-');
+    try {
+      const snapshot = path.join(home.dir, 'hub', 'models--acme--tiny-chat', 'snapshots', 'abc123');
+      await mkdir(snapshot, { recursive: true });
+      await mkdir(path.join(home.dir, 'hub', 'models--acme--tiny-chat', 'refs'), { recursive: true });
+      await rename(await writeTestModel(home.dir, 'tiny'), path.join(snapshot, 'tiny-chat.gguf'));
+      const env = { HOME: home.dir, HF_HUB_CACHE: path.join(home.dir, 'hub'), OLLAMA_MODELS: path.join(home.dir, 'ollama'), LLAMA_CACHE: path.join(home.dir, 'llama') };
+      const child = spawnWb(home.dir, ['llm', 'serve', 'acme/tiny-chat', '--port', '0', '--threads', '1', '--json'], { env });
+      const info = await new Promise<{ url: string; models: { name: string; path: string }[] }>((resolve, reject) => {
+        let out = '';
+        child.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('\n')) resolve(JSON.parse(out.slice(0, out.indexOf('\n'))));
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code}`)));
+      });
+      expect(info.models[0]!.path).toContain(path.join('snapshots', 'abc123', 'tiny-chat.gguf'));
+      const tags = await (await fetch(`${info.url}/api/tags`)).json();
+      expect(tags.models[0].name).toBe(info.models[0]!.name);
+      child.kill('SIGTERM');
+      expect((await child.result).code).toBe(0);
+    } finally {
+      await home.dispose();
+    }
+  }, 60_000);
 });

@@ -44,7 +44,7 @@ export function registerLlmServe(llm: Command): void {
     .option('--keep-alive <duration>', 'how long an idle model stays loaded (Ollama keep_alive: 5m, 1h, 0, -1)', '5m')
     .option('--json', 'print one JSON line with the address when ready')
     .addHelpText('after', '\nexamples:\n  wb llm serve ./qwen2.5-0.5b-instruct-q4_k_m.gguf\n  ollama-client: OLLAMA_HOST=http://127.0.0.1:11435 ollama run qwen2.5-0.5b-instruct-q4_k_m\n  openai-client: base URL http://127.0.0.1:11435/v1\n')
-    .action(async (models: string[], opts: ServeOptions) => {
+    .action(async (models: string[], opts: ServeOptions, cmd: Command) => {
       const { LlmEngine, createLlmServer, parseKeepAlive } = await import('@workbench/llm');
       const { version } = await import('../program.js');
       const os = await import('node:os');
@@ -66,8 +66,8 @@ export function registerLlmServe(llm: Command): void {
       });
       const contextSize = intOption(opts.ctxSize, '--ctx-size', 16, 1 << 20);
       for (const [i, ref] of models.entries()) {
-        const file = await resolveModelFile(ref);
-        const name = opts.name?.[i];
+        const { file, name: found } = await resolveModel(ref, cmd);
+        const name = opts.name?.[i] ?? found;
         await engine.addModel(file, { ...(name ? { name } : {}), ...(contextSize ? { contextSize } : {}), ...(gpuLayers !== undefined ? { gpuLayers } : {}) });
       }
       const loopback = ['127.0.0.1', 'localhost', '::1'].includes(opts.host);
@@ -162,17 +162,39 @@ export function registerLlmConform(llm: Command): void {
 }
 
 /**
- * A model argument is a GGUF file. Names from the model registry or the weight cache are not
- * looked up yet: say so instead of guessing.
+ * A model argument is a GGUF file, a registered model version whose artifact is a GGUF file
+ * (`name`, `name@3`, `name@production`), or a GGUF model in the weight cache (`wb cache status`
+ * ids and names), looked up in that order.
  */
-async function resolveModelFile(ref: string): Promise<string> {
+async function resolveModel(ref: string, cmd: Command): Promise<{ file: string; name?: string }> {
+  const { UserError, notFound } = await import('@workbench/core');
   const st = await stat(ref).catch(() => undefined);
-  if (st?.isFile()) return ref;
-  if (st?.isDirectory())
-    throw Object.assign(new Error(`'${ref}' is a folder, not a GGUF file`), { code: 'INVALID_INPUT', exitCode: 2, hint: 'give the path of the .gguf file inside it' });
-  throw Object.assign(new Error(`no GGUF file at '${ref}'; serving a registered model or a cache entry by name is not wired yet`), {
-    code: 'NOT_FOUND',
-    exitCode: 3,
-    hint: 'give the path of a .gguf file',
+  if (st?.isFile()) return { file: ref };
+  if (st?.isDirectory()) throw new UserError('INVALID_INPUT', `'${ref}' is a folder, not a GGUF file`, { hint: 'give the path of the .gguf file inside it' });
+  const { withWorkspace } = await import('../context.js');
+  return withWorkspace(cmd, async (ws) => {
+    const { Models } = await import('@workbench/core');
+    const models = new Models(ws);
+    const version = await models.version(ref).catch(() => undefined);
+    if (version) {
+      if (!/\.gguf$/i.test(version.artifactName))
+        throw new UserError('INVALID_INPUT', `${version.modelName}@${version.version} is a ${version.format} model (${version.artifactName}), not GGUF`, { hint: 'wb llm serve runs GGUF models; ship other formats with wb serve-model' });
+      return { file: models.artifactPath(version), name: ref.includes('@') ? ref.replace('@', ':') : version.modelName };
+    }
+    const { ModelCache, findModel } = await import('@workbench/modelcache');
+    const { SqliteHashCache } = await import('@workbench/core');
+    const cache = await ModelCache.open({ workspaceDir: ws.dir, hashCache: new SqliteHashCache(ws.db) });
+    const { index } = await cache.scan();
+    let m;
+    try {
+      m = findModel(index.models, ref);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'AMBIGUOUS') throw err;
+      throw notFound('GGUF file, registered model or cache entry', ref, 'give the path of a .gguf file, a registered model (wb model list) or a cache id (wb cache status)');
+    }
+    // The weights: the largest GGUF file (a vision projector or a draft model sits beside some).
+    const gguf = m.files.filter((f) => f.format === 'gguf').sort((a, b) => b.size - a.size)[0];
+    if (!gguf) throw new UserError('INVALID_INPUT', `cache entry ${m.id} has no GGUF file (it is ${m.format})`, { hint: 'wb llm serve runs GGUF models' });
+    return { file: gguf.path, name: m.name };
   });
 }
