@@ -47,7 +47,7 @@ try {
   const sweep = [];
   if (!quick) {
     let seed = 12345;
-    const rnd = (xs) => xs[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % xs.length];
+    const rnd = (xs) => xs[Math.floor(((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * xs.length)]; // high bits: the low ones of an LCG cycle
     const harness2 = harness; // one llama.cpp instance per process: its log goes to the first logger
     try {
       for (let i = 0; i < 16; i++) {

@@ -20,8 +20,9 @@
  * keeps a KV stream per sequence and the attention graph spans one stream.
  *
  * Limits, stated plainly: the allocator's placement adds up to about two E-vectors
- * (2 · E · u · 4 bytes) of fragmentation in some shapes (seen up to 3.5 % on tiny models,
- * more on one-layer ones); recurrent (SSM) graphs are not modelled from measurement; GPU
+ * (2 · E · u · 4 bytes) of fragmentation in some shapes. bench/planner.bench.mjs sweeps 16
+ * random shapes: median error 0.04 %, 13 of 16 within 2 %, the worst −14 % (flash attention
+ * where the output logits are the peak and two more E-vectors stay below them); recurrent (SSM) graphs are not modelled from measurement; GPU
  * backends allocate a compute buffer per device with the same graph, which this applies to
  * as an estimate.
  */
