@@ -122,6 +122,14 @@ describe('the runs table at scale', () => {
     await page.getByTestId('log-line').filter({ hasText: /stdoutline 12345$/ }).waitFor();
     await page.getByRole('button', { name: 'Back to the live console' }).click();
     await page.getByTestId('search-all-banner').waitFor({ state: 'detached' });
+    // A search with more matches than one page: the first 5,000, then more on demand.
+    await page.getByLabel('Search logs').fill('line 1');
+    await page.getByTestId('search-all').click();
+    await page.getByTestId('search-all-banner').filter({ hasText: '5,000 line(s)' }).waitFor();
+    await page.getByTestId('search-more').click();
+    await page.getByTestId('search-all-banner').filter({ hasText: '10,000 line(s)' }).waitFor();
+    await page.getByRole('button', { name: 'Back to the live console' }).click();
+    await page.getByLabel('Search logs').fill('');
     console.log(JSON.stringify({ metricPoints: 1_000_000, drawnPoints: pts, chartMs, logLines: 200_000, logTailMs: logMs }));
   });
 });

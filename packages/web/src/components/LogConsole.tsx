@@ -8,6 +8,8 @@ import { toast } from '../lib/toast';
 import { cx } from './ui';
 
 const ROW = 20;
+/** How many matches one server-side search returns (the caller's page size). */
+export const SEARCH_PAGE = 5000;
 const STREAM_STYLE: Record<LogStream, string> = {
   stdout: 'text-zinc-500 dark:text-zinc-400',
   stderr: 'text-amber-700 dark:text-amber-400',
@@ -68,11 +70,11 @@ export function LogConsole({
   onLoadEarlier: () => void;
   loading: boolean;
   /** Search the whole stored log on the server (the console holds the newest lines only). */
-  searchAll?: (text: string) => Promise<LogLine[]>;
+  searchAll?: (text: string, afterSeq?: number) => Promise<LogLine[]>;
   /** The whole stored log as text, for the download button (default: the lines held). */
   download?: { name: string; all?: () => Promise<string[]> };
 }) {
-  const [serverHits, setServerHits] = useState<{ text: string; lines: LogLine[] } | null>(null);
+  const [serverHits, setServerHits] = useState<{ text: string; lines: LogLine[]; more: boolean } | null>(null);
   const [searchingAll, setSearchingAll] = useState(false);
   const lines = serverHits ? serverHits.lines : liveLines;
   const [streams, setStreams] = useState<Set<LogStream>>(() => new Set(logStreams));
@@ -185,7 +187,7 @@ export function LogConsole({
               setSearchingAll(true);
               const text = search.trim();
               searchAll(text)
-                .then((found) => setServerHits({ text, lines: found }))
+                .then((found) => setServerHits({ text, lines: found, more: found.length >= SEARCH_PAGE }))
                 .finally(() => setSearchingAll(false));
             }}
             data-testid="search-all"
@@ -223,7 +225,23 @@ export function LogConsole({
       {serverHits && (
         <div className="flex items-center justify-between border-b border-app bg-accent-50 px-3 py-1.5 text-xs text-accent-700 dark:bg-accent-500/10 dark:text-accent-400" data-testid="search-all-banner">
           <span>
-            {serverHits.lines.length.toLocaleString()} line(s) of the whole log match “{serverHits.text}”{serverHits.lines.length >= 5000 ? ' (the first 5,000)' : ''}.
+            {serverHits.lines.length.toLocaleString()} line(s) of the whole log match “{serverHits.text}”{serverHits.more ? ` (the first ${serverHits.lines.length.toLocaleString()})` : ''}.
+            {serverHits.more && searchAll && (
+              <button
+                className="ml-2 font-medium underline"
+                disabled={searchingAll}
+                data-testid="search-more"
+                onClick={() => {
+                  const hits = serverHits;
+                  setSearchingAll(true);
+                  searchAll(hits.text, hits.lines[hits.lines.length - 1]!.seq)
+                    .then((found) => setServerHits({ text: hits.text, lines: hits.lines.concat(found), more: found.length >= SEARCH_PAGE }))
+                    .finally(() => setSearchingAll(false));
+                }}
+              >
+                {searchingAll ? 'Searching…' : 'Find more'}
+              </button>
+            )}
           </span>
           <button className="font-medium underline" onClick={() => setServerHits(null)}>
             Back to the live console

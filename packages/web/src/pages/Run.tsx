@@ -5,7 +5,7 @@ import { memo, useEffect, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { ChartControls, MetricChart, usePagePrefs } from '../components/Chart';
 import type { ChartPrefs } from '../lib/chart-data';
-import { LogConsole } from '../components/LogConsole';
+import { LogConsole, SEARCH_PAGE } from '../components/LogConsole';
 import { ConfirmDialog, EmptyState, ErrorState, Modal, PageHeader, ProgressBar, Section, Skeleton, SkeletonRows, StatusBadge } from '../components/ui';
 import { api, describeError } from '../lib/api';
 import { formatBytes, formatDuration, formatNumber, formatValue, progressFraction, runDuration, shortHash, shortId, timeAgo } from '../lib/format';
@@ -399,9 +399,9 @@ export function RunPage() {
                   }
                 },
               }}
-              searchAll={async (text) => {
+              searchAll={async (text, after) => {
                 try {
-                  return (await api().getLogs(id, { search: text, limit: 5000 })).lines;
+                  return (await api().getLogs(id, { search: text, limit: SEARCH_PAGE, ...(after !== undefined ? { after } : {}) })).lines;
                 } catch (err) {
                   toast('The search failed', { kind: 'error', description: describeError(err).title });
                   return [];
