@@ -47,6 +47,7 @@ test('wb llm status: connected and not-running endpoints with reasons, loaded mo
   expect(text.code).toBe(0);
   expect(text.stdout).toMatch(/not running: connection refused/);
   expect(text.stdout).toMatch(/qwen2\.5:14b\s+11 GiB\s+6\.6 GiB\s+60%\s+CPU spill/);
+  expect((await wb(home, ['llm', 'status', '--endpoint', s.url, '--kind', 'tgi'])).stderr).toMatch(/--kind tgi: use ollama, openai or workbench/);
   const bad = await wb(home, ['llm', 'status', '--endpoint', 'ftp://x']);
   expect(bad.code).toBe(2);
   expect(bad.stderr).toMatch(/--endpoint ftp:\/\/x: .*not an http/);

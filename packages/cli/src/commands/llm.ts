@@ -28,6 +28,7 @@ async function userError(code: 'INVALID_INPUT' | 'NOT_FOUND' | 'UNAVAILABLE', me
 async function resolveEndpoints(ws: Workspace, flags: string[] | undefined, kind?: string): Promise<EndpointConfig[]> {
   const { LlmEndpoints } = await import('@workbench/core');
   const { defaultEndpoints, mergeEndpoints, normalizeUrl, guessKind, detectKind } = await import('@workbench/llm');
+  if (kind !== undefined && !['ollama', 'openai', 'workbench'].includes(kind)) throw await userError('INVALID_INPUT', `--kind ${kind}: use ollama, openai or workbench`);
   const configured: EndpointConfig[] = (await new LlmEndpoints(ws).list()).map((e) => ({ name: e.name, kind: e.kind, url: e.url, origin: 'workspace' }));
   if (!flags || flags.length === 0) return mergeEndpoints(defaultEndpoints(), configured);
   const out: EndpointConfig[] = [];
