@@ -140,3 +140,29 @@ test('wb llm top: a clear message without a terminal; a live frame and q under a
   expect(code).toBe(0);
   expect(out).toContain('\x1b[?1049l'); // the terminal is given back
 }, 60_000);
+
+test('wb llm top reads the running server’s monitor (one sampler), and --direct samples here', async () => {
+  const s = await replay();
+  expect((await wb(home, ['llm', 'endpoint', 'add', 'mine', s.url, '--kind', 'ollama'])).code).toBe(0);
+  const server = spawnWb(home, ['serve', '--port', '0', '--json']);
+  let first = '';
+  server.stdout!.on('data', (d: Buffer) => (first += d.toString()));
+  await waitFor(async () => first.includes('\n'), 20_000, 'wb serve to print its address');
+  const { url } = JSON.parse(first.slice(0, first.indexOf('\n'))) as { url: string };
+  try {
+    const runTop = async (extra: string[], expectText: RegExp) => {
+      const cmd = `${process.execPath} ${wbBin} llm top --interval 0.3 ${extra.join(' ')}`;
+      const child = spawn('script', ['-q', '-e', '-c', cmd, '/dev/null'], { env: { ...process.env, WB_HOME: workspaceOf(home), COLUMNS: '120', LINES: '30', TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      await waitFor(async () => expectText.test(out) && /> mine .*connected/.test(out), 20_000, `top to show ${expectText}`);
+      child.stdin.write('q');
+      expect(await new Promise<number | null>((r) => child.on('close', r))).toBe(0);
+    };
+    await runTop([], new RegExp(`via the server at ${url.replace(/[.]/g, '\\.')}`));
+    await runTop(['--direct'], /via this process \(sampling directly\)/);
+  } finally {
+    server.kill('SIGTERM');
+    await server.result;
+  }
+}, 90_000);

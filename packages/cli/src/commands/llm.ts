@@ -136,7 +136,8 @@ function registerTop(llm: Command): void {
     .option('--endpoint <url|name>', 'only this endpoint (repeatable)', collect)
     .option('--kind <kind>', 'API of an --endpoint URL: ollama, openai or workbench')
     .option('--interval <seconds>', 'seconds between samples', '2')
-    .action(async (opts: { endpoint?: string[]; kind?: string; interval: string }, cmd: Command) => {
+    .option('--direct', 'sample from this process even when wb serve is running (default: read the server’s monitor when it runs)')
+    .action(async (opts: { endpoint?: string[]; kind?: string; interval: string; direct?: boolean }, cmd: Command) => {
       if (!process.stdout.isTTY || !process.stdin.isTTY) {
         process.stderr.write('wb llm top draws a live dashboard and needs a terminal; stdout or stdin is not one here.\nhint: for a one-shot view use `wb llm status` (add --json for scripts)\n');
         process.exitCode = 2;
@@ -144,15 +145,32 @@ function registerTop(llm: Command): void {
       }
       await withWorkspace(cmd, async (ws) => {
         const { LlmMonitor, RingBuffer, renderTopFrame, topSorts } = await import('@workbench/llm');
+        const { readServerInfo } = await import('@workbench/core');
         const eps = await resolveEndpoints(ws, opts.endpoint, opts.kind);
         const mon = new LlmMonitor({ endpoints: () => eps });
+        // One sampler for everyone: with wb serve running (and no --endpoint), read its monitor.
+        const server = opts.direct || opts.endpoint?.length ? null : await readServerInfo(ws);
+        const token = server ? await ws.token() : '';
+        let via = server ? `the server at ${server.url}` : 'this process (sampling directly)';
+        const sample = async (): Promise<MonitorSample> => {
+          if (server && via.startsWith('the server')) {
+            try {
+              const res = await fetch(`${server.url}/api/v1/llm/status`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });
+              if (res.ok) return (await res.json()) as MonitorSample;
+            } catch {
+              /* the server went away: sample here from now on */
+            }
+            via = 'this process (the server stopped answering)';
+          }
+          return mon.sample();
+        };
         const history = new RingBuffer<MonitorSample>(300);
         const intervalMs = Math.max(250, Math.round((Number(opts.interval) || 2) * 1000));
         let endpoint = 0;
         let sort: TopSort = 'vram';
         const out = process.stdout;
         const draw = () => {
-          const lines = renderTopFrame(history.toArray(), { width: out.columns || 100, height: (out.rows || 30) - 1, endpoint, sort, via: 'this process (sampling directly)' });
+          const lines = renderTopFrame(history.toArray(), { width: out.columns || 100, height: (out.rows || 30) - 1, endpoint, sort, via });
           // Home the cursor and overwrite every cell: no clear, so no flicker.
           out.write('\x1b[H' + lines.join('\n'));
         };
@@ -187,7 +205,7 @@ function registerTop(llm: Command): void {
           };
           const tick = async () => {
             try {
-              history.push(await mon.sample());
+              history.push(await sample());
             } catch {
               /* a sample never throws; a closed workspace would: stop quietly */
             }
