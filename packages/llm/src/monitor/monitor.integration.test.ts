@@ -69,7 +69,11 @@ test('a sample: endpoints connected or not running with the reason, loaded model
   ollama.set('GET /api/ps', { body: fixture('ollama-ps.json').replace('2026-11-23T16:19:41.417231069Z', '2026-11-23T16:24:41.000000000Z') });
   const third = await mon.sample();
   expect(third.endpoints[0]!.live).toMatchObject({ generating: true, decodeTokPerS: null, source: expect.stringMatching(/keep-alive deadline moved/) });
-  expect((await mon.sample()).endpoints[0]!.live.generating).toBeNull();
+  const fourth = await mon.sample();
+  expect(fourth.endpoints[0]!.live.generating).toBeNull();
+  // The models a runtime can load are asked for once per 30 s, not every sample.
+  expect(ollama.requests.filter((q) => q.path === '/api/tags')).toHaveLength(1);
+  expect(fourth.endpoints[0]!.available).toEqual(['llama3.2:1b', 'qwen2.5:14b']);
 
   const prom = toPrometheus(second);
   expect(prom).toMatch(/^# HELP wb_llm_endpoint_up /m);

@@ -14,6 +14,7 @@ export interface LlmMonitorOptions {
 }
 
 const PID_RECHECK_MS = 30_000;
+const AVAILABLE_RECHECK_MS = 30_000;
 
 /**
  * One sample of everything the monitor shows: the machine, and each endpoint with its loaded
@@ -26,6 +27,7 @@ export class LlmMonitor {
   private readonly observations = new Map<string, Observation>();
   private readonly pids = new Map<string, { pid: number | null; at: number }>();
   private readonly prevExpiry = new Map<string, Map<string, string | null>>();
+  private readonly available = new Map<string, { names: string[]; at: number }>();
 
   constructor(private readonly opts: LlmMonitorOptions) {
     this.system = opts.system ?? new SystemCollector(opts.systemOptions ?? {});
@@ -38,7 +40,18 @@ export class LlmMonitor {
 
   async sample(): Promise<MonitorSample> {
     const eps = await this.opts.endpoints();
-    const [system, statuses] = await Promise.all([this.system.sample(), Promise.all(eps.map((e) => probeEndpoint(e, { timeoutMs: this.opts.probeTimeoutMs ?? 1500, listAvailable: true })))]);
+    const now = Date.now();
+    const probe = async (e: EndpointConfig) => {
+      // What a runtime could load changes rarely and costs it a disk scan: ask every 30 s.
+      const known = this.available.get(e.url);
+      const fresh = known !== undefined && now - known.at < AVAILABLE_RECHECK_MS;
+      const st = await probeEndpoint(e, { timeoutMs: this.opts.probeTimeoutMs ?? 1500, listAvailable: !fresh });
+      if (st.connected && !fresh) this.available.set(e.url, { names: st.available, at: now });
+      else if (st.connected && known) st.available = known.names;
+      else if (!st.connected) this.available.delete(e.url);
+      return st;
+    };
+    const [system, statuses] = await Promise.all([this.system.sample(), Promise.all(eps.map(probe))]);
     const ts = Date.now();
     const endpoints: EndpointSnapshot[] = [];
     for (const st of statuses) {
