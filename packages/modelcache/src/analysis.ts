@@ -45,7 +45,7 @@ export function findDuplicates(models: Model[]): DuplicateGroup[] {
   for (const m of models)
     for (const f of m.files) {
       if (!f.sha256 || f.size === 0) continue;
-      const k = f.dev + ':' + f.ino;
+      const k = f.inode;
       const seen = firstInode.get(f.sha256);
       if (seen === undefined) firstInode.set(f.sha256, k);
       else if (seen !== k) multi.add(f.sha256);
@@ -58,7 +58,7 @@ export function findDuplicates(models: Model[]): DuplicateGroup[] {
       let copies = byHash.get(f.sha256);
       if (!copies) byHash.set(f.sha256, (copies = new Map()));
       sizeOf.set(f.sha256, f.size);
-      const k = f.dev + ':' + f.ino;
+      const k = f.inode;
       let c = copies.get(k);
       if (!c) copies.set(k, (c = { dev: f.dev, ino: f.ino, blobPaths: [], models: [], stores: [], mode: f.mode }));
       if (!c.blobPaths.includes(f.blobPath)) c.blobPaths.push(f.blobPath);
@@ -79,8 +79,10 @@ export function findDuplicates(models: Model[]): DuplicateGroup[] {
 }
 
 export function computeStats(index: ScanIndex, groups: DuplicateGroup[] = findDuplicates(index.models)): CacheStats {
-  const inodes = new Set<string>();
-  const blobPaths = new Set<string>();
+  // One name per inode is the common case: remember it, and keep a set only for the rare
+  // further names (hard links), instead of hashing every path into a set.
+  const firstName = new Map<string, string>();
+  const moreNames = new Set<string>();
   let files = 0;
   let unhashed = 0;
   let totalBytes = 0;
@@ -94,13 +96,20 @@ export function computeStats(index: ScanIndex, groups: DuplicateGroup[] = findDu
     for (const f of m.files) {
       files++;
       if (!f.sha256) unhashed++;
-      const k = f.dev + ':' + f.ino;
-      if (!inodes.has(k)) {
-        inodes.add(k);
+      const first = firstName.get(f.inode);
+      let newName = false;
+      if (first === undefined) {
+        firstName.set(f.inode, f.blobPath);
         totalBytes += f.size;
+        newName = true;
+      } else if (first !== f.blobPath) {
+        const k = f.inode + '\0' + f.blobPath;
+        if (!moreNames.has(k)) {
+          moreNames.add(k);
+          newName = true;
+        }
       }
-      if (!blobPaths.has(f.blobPath)) {
-        blobPaths.add(f.blobPath);
+      if (newName) {
         apparentBytes += f.size;
         // A blob two models of one store share counts once for the store.
         ps.bytes += f.size;
@@ -134,13 +143,13 @@ export function linkedModels(models: Model[]): Set<string> {
   const shared = new Set<string>();
   for (const m of models)
     for (const f of m.files) {
-      const k = f.dev + ':' + f.ino;
+      const k = f.inode;
       const p = first.get(k);
       if (p === undefined) first.set(k, f.blobPath);
       else if (p !== f.blobPath) shared.add(k);
     }
   const out = new Set<string>();
-  for (const m of models) if (m.files.some((f) => shared.has(f.dev + ':' + f.ino) || (f.path !== f.blobPath && m.source !== 'huggingface'))) out.add(m.id);
+  for (const m of models) if (m.files.some((f) => shared.has(f.inode) || (f.path !== f.blobPath && m.source !== 'huggingface'))) out.add(m.id);
   return out;
 }
 

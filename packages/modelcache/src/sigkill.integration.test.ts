@@ -30,6 +30,10 @@ beforeAll(async () => {
     for (const l of [m.config, ...m.layers]) original.set(ollamaBlobPath(fx.ollama, l.digest), l.digest.slice(7));
   }
   await backdate(fx.home);
+  // The workspace is created first: this test is about the model files, and a workspace
+  // killed during its very first schema migration is another matter (see core's migrations).
+  const first = await wb(home, ['cache', 'scan'], { env: fx.env });
+  if (first.code !== 0) throw new Error(first.stderr);
 }, 120_000);
 afterAll(async () => dispose());
 

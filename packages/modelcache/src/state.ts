@@ -65,14 +65,17 @@ export function summarizeIndex(index: ScanIndex): CacheSummary {
   };
 }
 
-/** Write a file whole or not at all: temporary name, fsync, rename. */
-export async function writeAtomic(file: string, data: string): Promise<void> {
+/**
+ * Write a file whole or not at all: temporary name, fsync, rename. `durable: false` skips the
+ * fsync for derived state (scan summary, listing memo) that a rescan rebuilds anyway.
+ */
+export async function writeAtomic(file: string, data: string, opts: { durable?: boolean } = {}): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   const fh = await open(tmp, 'w');
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (opts.durable !== false) await fh.sync();
   } finally {
     await fh.close();
   }
@@ -83,7 +86,7 @@ const metaFile = (stateDir: string) => path.join(stateDir, 'meta-cache.json');
 
 export async function writeSummary(stateDir: string, s: CacheSummary): Promise<void> {
   try {
-    await writeAtomic(summaryFile(stateDir), JSON.stringify(s));
+    await writeAtomic(summaryFile(stateDir), JSON.stringify(s), { durable: false });
   } catch (err) {
     throw fromSystemError(err, 'saving the model cache index');
   }
@@ -99,7 +102,7 @@ export async function readMetaCache(stateDir: string): Promise<MetaCache> {
 }
 
 export async function writeMetaCache(stateDir: string, cache: MetaCache): Promise<void> {
-  await writeAtomic(metaFile(stateDir), JSON.stringify(Object.fromEntries(cache)));
+  await writeAtomic(metaFile(stateDir), JSON.stringify(Object.fromEntries(cache)), { durable: false });
 }
 
 export async function writeFileQuiet(file: string, data: string): Promise<void> {

@@ -40,6 +40,8 @@ export interface ModelFile {
   digestFromName: boolean;
   dev: string;
   ino: string;
+  /** `dev:ino`, made once per file: every grouping keys on it. */
+  inode: string;
   nlink: number;
   mode: number;
   mtimeNs: string;

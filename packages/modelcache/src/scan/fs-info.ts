@@ -85,6 +85,7 @@ export function modelFile(name: string, p: string, blobPath: string, st: FileSta
     digestFromName: sha256 !== null,
     dev: st.dev,
     ino: st.ino,
+    inode: st.dev + ':' + st.ino,
     nlink: st.nlink,
     mode: st.mode,
     mtimeNs: st.mtimeNs,

@@ -142,7 +142,7 @@ export class ListingMemo {
     const dirs = Object.fromEntries(Object.entries(this.dirs).filter(([k]) => this.used.d.has(k)));
     const same = Object.keys(snapshots).length === Object.keys(this.snapshots).length && Object.keys(manifests).length === Object.keys(this.manifests).length && Object.keys(dirs).length === Object.keys(this.dirs).length;
     if (!this.changed && same) return;
-    await writeAtomic(path.join(stateDir, 'listing-cache.json'), JSON.stringify({ v: 2, snapshots, manifests, dirs }));
+    await writeAtomic(path.join(stateDir, 'listing-cache.json'), JSON.stringify({ v: 2, snapshots, manifests, dirs }), { durable: false });
   }
 }
 

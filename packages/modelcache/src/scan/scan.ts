@@ -30,7 +30,7 @@ export interface ScanOptions {
   racyWindowMs?: number;
 }
 
-const key = (f: { dev: string; ino: string }) => `${f.dev}:${f.ino}`;
+const key = (f: ModelFile) => f.inode;
 
 export function scanStores(stores: Store[], problems: ScanProblem[], memo?: ListingMemo): Model[] {
   const models: Model[] = [];

@@ -7,8 +7,8 @@ export function summarize(m: Omit<Model, 'size' | 'format' | 'meta' | 'usedBy'>)
   const bytesBy: Record<Format, number> = { gguf: 0, safetensors: 0, other: 0 };
   for (const f of m.files) {
     // Two names for one blob (two snapshot entries, two tags) take the space once.
-    if (seen.has(f.blobPath)) continue;
-    seen.add(f.blobPath);
+    if (seen.has(f.inode)) continue;
+    seen.add(f.inode);
     size += f.size;
     bytesBy[f.format] += f.size;
   }
