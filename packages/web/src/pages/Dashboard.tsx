@@ -144,22 +144,22 @@ export function DashboardPage() {
       ) : (
         <div className="grid gap-5 lg:grid-cols-5 lg:items-start">
           <div className="space-y-5 lg:col-span-2">
-          <Section title="Running">
-            {running.isPending ? (
-              <SkeletonRows rows={3} />
-            ) : running.data && running.data.runs.length > 0 ? (
-              <div className="divide-y divide-[var(--border)]">
-                {running.data.runs.map((r) => (
-                  <RunningRow key={r.id} run={r} />
-                ))}
-              </div>
-            ) : (
-              <div className="px-4 py-8 text-center text-[13px] text-muted">Nothing is running. Runs you start show their progress here, live.</div>
-            )}
-          </Section>
-          <Section title={<span className="flex items-center gap-1.5"><Cpu size={13} /> This machine</span>}>
-            <MachineSummary />
-          </Section>
+            <Section title="Running">
+              {running.isPending ? (
+                <SkeletonRows rows={3} />
+              ) : running.data && running.data.runs.length > 0 ? (
+                <div className="divide-y divide-[var(--border)]">
+                  {running.data.runs.map((r) => (
+                    <RunningRow key={r.id} run={r} />
+                  ))}
+                </div>
+              ) : (
+                <div className="px-4 py-8 text-center text-[13px] text-muted">Nothing is running. Runs you start show their progress here, live.</div>
+              )}
+            </Section>
+            <Section title={<span className="flex items-center gap-1.5"><Cpu size={13} /> This machine</span>}>
+              <MachineSummary />
+            </Section>
           </div>
           <Section
             title="Recent runs"

@@ -319,21 +319,21 @@ export function RunPage() {
                 <FolderInput size={14} /> Move
               </button>
               {!isTerminal(run.status) ? (
-            <button className="btn btn-danger" onClick={() => setConfirm(true)} data-testid="cancel-run">
-              <Ban size={14} /> Cancel run
-            </button>
-          ) : (
-            <>
-              {run.status !== 'succeeded' && (
-                <button className="btn" onClick={() => void resume()} disabled={resuming} data-testid="resume-run" title="Start the next attempt of this run (same params, datasets and command)">
-                  <RotateCcw size={14} /> {resuming ? 'Resuming…' : 'Resume'}
+                <button className="btn btn-danger" onClick={() => setConfirm(true)} data-testid="cancel-run">
+                  <Ban size={14} /> Cancel run
                 </button>
+              ) : (
+                <>
+                  {run.status !== 'succeeded' && (
+                    <button className="btn" onClick={() => void resume()} disabled={resuming} data-testid="resume-run" title="Start the next attempt of this run (same params, datasets and command)">
+                      <RotateCcw size={14} /> {resuming ? 'Resuming…' : 'Resume'}
+                    </button>
+                  )}
+                  <button className="btn" onClick={() => setTrashing(true)} data-testid="trash-run" title="Move this run to the trash">
+                    <Trash2 size={14} /> Delete
+                  </button>
+                </>
               )}
-              <button className="btn" onClick={() => setTrashing(true)} data-testid="trash-run" title="Move this run to the trash">
-                <Trash2 size={14} /> Delete
-              </button>
-            </>
-          )}
             </>
           )
         }
