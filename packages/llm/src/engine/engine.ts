@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { OperationalError, UserError, notFound } from '@workbench/core';
 import type { Llama, LlamaContext, LlamaEmbeddingContext, LlamaModel, ChatHistoryItem, Token, ChatWrapper } from 'node-llama-cpp';
@@ -59,7 +60,7 @@ export class LlmEngine {
   private closed = false;
 
   constructor(private readonly opts: EngineOptions = {}) {
-    this.threads = Math.max(1, opts.threads ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2);
+    this.threads = Math.max(1, opts.threads ?? os.availableParallelism());
     this.parallel = Math.max(1, opts.parallel ?? 1);
     this.maxQueue = Math.max(0, opts.maxQueue ?? 32);
     this.defaultKeepAliveMs = opts.defaultKeepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
