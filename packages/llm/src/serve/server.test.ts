@@ -191,3 +191,23 @@ describe('serving', () => {
     expect(status).toBe(403);
   });
 });
+
+describe('a busy model', () => {
+  test('requests beyond the queue get 503 in both APIs while the running one continues', async () => {
+    const busy = await startTinyServer({ maxQueue: 0 });
+    try {
+      const ac = new AbortController();
+      const res = await fetch(`${busy.url}/api/generate`, { method: 'POST', body: JSON.stringify({ model: busy.model, prompt: 'x', raw: true, options: { num_predict: 100000 } }), signal: ac.signal });
+      const reader = res.body!.getReader();
+      await reader.read(); // generating now
+      const ollama = new Ollama({ host: busy.url });
+      await expect(ollama.generate({ model: busy.model, prompt: 'y', stream: false })).rejects.toMatchObject({ status_code: 503, error: expect.stringContaining('is busy') });
+      const openai = new OpenAI({ baseURL: `${busy.url}/v1`, apiKey: 'x', maxRetries: 0 });
+      await expect(openai.chat.completions.create({ model: busy.model, messages: [{ role: 'user', content: 'y' }] })).rejects.toMatchObject({ status: 503 });
+      expect((await reader.read()).done).toBe(false); // the first request still streams
+      ac.abort();
+    } finally {
+      await busy.close();
+    }
+  }, 60_000);
+});
