@@ -116,3 +116,26 @@ export const llmBenchmarkSummarySchema = z.object({
 });
 export type LlmBenchmarkSummary = z.infer<typeof llmBenchmarkSummarySchema>;
 export const llmBenchmarkListSchema = z.object({ benchmarks: z.array(llmBenchmarkSummarySchema) });
+
+/** The compact history point of a sample: what the server keeps and what the web app appends live. */
+export function toLlmHistoryPoint(s: Omit<LlmStatus, 'collector'>): LlmHistoryPoint {
+  const sum = (xs: Array<number | null>) => (xs.some((x) => x !== null) ? xs.reduce<number>((a, x) => a + (x ?? 0), 0) : null);
+  return {
+    ts: s.ts,
+    cpuPercent: s.system.cpu?.percent ?? null,
+    memUsedBytes: s.system.memory?.usedBytes ?? null,
+    memTotalBytes: s.system.memory?.totalBytes ?? null,
+    gpus: s.system.gpus.map((g) => ({ key: `${g.vendor}:${g.index}`, name: g.name, utilPercent: g.utilPercent, memUsedBytes: g.memUsedBytes, memTotalBytes: g.memTotalBytes, temperatureC: g.temperatureC, powerW: g.powerW })),
+    endpoints: s.endpoints.map((e) => ({
+      name: e.name,
+      url: e.url,
+      connected: e.connected,
+      loadedModels: e.loaded.length,
+      sizeBytes: sum(e.loaded.map((m) => m.sizeBytes)),
+      vramBytes: sum(e.loaded.map((m) => m.vramBytes)),
+      decodeTokPerS: e.live.decodeTokPerS,
+      prefillTokPerS: e.live.prefillTokPerS,
+      rssBytes: e.process?.rssBytes ?? null,
+    })),
+  };
+}

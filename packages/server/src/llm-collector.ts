@@ -1,6 +1,6 @@
-import type { LlmHistoryPoint, LlmStatus } from '@workbench/api';
+import { toLlmHistoryPoint, type LlmHistoryPoint, type LlmStatus } from '@workbench/api';
 import { LlmEndpoints, type Workspace } from '@workbench/core';
-import { LlmMonitor, RingBuffer, defaultEndpoints, mergeEndpoints, type EndpointConfig, type MonitorSample } from '@workbench/llm';
+import { LlmMonitor, RingBuffer, defaultEndpoints, mergeEndpoints, type EndpointConfig } from '@workbench/llm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { LiveTopic } from './stream.js';
 
@@ -123,7 +123,7 @@ export class LlmCollector implements LiveTopic<LlmStatus> {
         const s = await this.monitor.sample();
         const status: LlmStatus = { ...(s as unknown as Omit<LlmStatus, 'collector'>), collector: this.info() };
         this.latest = status;
-        this.history.push(historyPoint(s));
+        this.history.push(toLlmHistoryPoint(s as unknown as Omit<LlmStatus, 'collector'>));
         status.collector = this.info();
         for (const l of this.listeners) {
           try {
@@ -139,26 +139,4 @@ export class LlmCollector implements LiveTopic<LlmStatus> {
     })();
     return this.inflight;
   }
-}
-
-export function historyPoint(s: MonitorSample): LlmHistoryPoint {
-  const sum = (xs: Array<number | null>) => (xs.some((x) => x !== null) ? xs.reduce<number>((a, x) => a + (x ?? 0), 0) : null);
-  return {
-    ts: s.ts,
-    cpuPercent: s.system.cpu?.percent ?? null,
-    memUsedBytes: s.system.memory?.usedBytes ?? null,
-    memTotalBytes: s.system.memory?.totalBytes ?? null,
-    gpus: s.system.gpus.map((g) => ({ key: `${g.vendor}:${g.index}`, name: g.name, utilPercent: g.utilPercent, memUsedBytes: g.memUsedBytes, memTotalBytes: g.memTotalBytes, temperatureC: g.temperatureC, powerW: g.powerW })),
-    endpoints: s.endpoints.map((e) => ({
-      name: e.name,
-      url: e.url,
-      connected: e.connected,
-      loadedModels: e.loaded.length,
-      sizeBytes: sum(e.loaded.map((m) => m.sizeBytes)),
-      vramBytes: sum(e.loaded.map((m) => m.vramBytes)),
-      decodeTokPerS: e.live.decodeTokPerS,
-      prefillTokPerS: e.live.prefillTokPerS,
-      rssBytes: e.process?.rssBytes ?? null,
-    })),
-  };
 }

@@ -12,7 +12,10 @@ import { TOKEN_KEY } from '../lib/token';
 
 const HISTORY_CAP = 1800;
 
-/** The same compact point the server keeps, built from a live sample. */
+/**
+ * The point the server keeps for each sample (toLlmHistoryPoint in @workbench/api), built here
+ * from a live one. A copy: importing the api package's values would pull zod into this page.
+ */
 function toPoint(s: LlmStatus): LlmHistoryPoint {
   const sum = (xs: Array<number | null>) => (xs.some((x) => x !== null) ? xs.reduce<number>((a, x) => a + (x ?? 0), 0) : null);
   return {
