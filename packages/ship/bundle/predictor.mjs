@@ -133,6 +133,9 @@ export function buildFeeds(signature, body, Tensor) {
       const width = cols ? cols.length : dims.length === 1 && dims[0] !== null ? dims[0] : null;
       if (width === null) throw bad(`input ${spec.name} is not a row of features: send {"inputs": {…}}`);
       const data = typedArray(spec.dtype, batch * width);
+      // The common case (finite numbers into a float input) skips cell(): building its error
+      // location string for every value costs more than the model at small sizes.
+      const isFloat = FLOAT.has(spec.dtype);
       for (let i = 0; i < batch; i++) {
         const row = rows[i];
         if (cols && row !== null && typeof row === 'object' && !Array.isArray(row)) {
@@ -140,7 +143,7 @@ export function buildFeeds(signature, body, Tensor) {
           for (let j = 0; j < width; j++) {
             const v = row[cols[j]];
             if (v === undefined) throw bad(`row ${i} lacks column '${cols[j]}'`, `the model takes: ${cols.slice(0, 50).join(', ')}${cols.length > 50 ? ', …' : ''}`);
-            data[i * width + j] = cell(spec.dtype, v, `row ${i}, column '${cols[j]}'`);
+            data[i * width + j] = isFloat && typeof v === 'number' && Number.isFinite(v) ? v : cell(spec.dtype, v, `row ${i}, column '${cols[j]}'`);
             seen++;
           }
           if (signature.inputs.length === 1 && Object.keys(row).length !== seen) {
@@ -150,7 +153,10 @@ export function buildFeeds(signature, body, Tensor) {
         } else if (Array.isArray(row)) {
           if (signature.inputs.length !== 1) throw bad(`row ${i} is an array, but the model takes several inputs`);
           if (row.length !== width) throw bad(`row ${i} has ${row.length} values; the model takes ${width}`, cols ? `in this order: ${cols.slice(0, 50).join(', ')}` : undefined);
-          for (let j = 0; j < width; j++) data[i * width + j] = cell(spec.dtype, row[j], `row ${i}, value ${j}`);
+          for (let j = 0; j < width; j++) {
+            const v = row[j];
+            data[i * width + j] = isFloat && typeof v === 'number' && Number.isFinite(v) ? v : cell(spec.dtype, v, `row ${i}, value ${j}`);
+          }
         } else {
           throw bad(`row ${i} must be an object of columns${cols ? '' : ' or an array of values'}, got ${describe(row)}`);
         }
@@ -177,7 +183,11 @@ export function buildFeeds(signature, body, Tensor) {
     if (batch !== undefined && shape[0] !== batch) throw bad(`inputs disagree on the batch size (${batch} and ${shape[0]})`);
     batch = shape[0];
     const data = typedArray(spec.dtype, flat.length);
-    for (let i = 0; i < flat.length; i++) data[i] = cell(spec.dtype, flat[i], `input '${spec.name}' value ${i}`);
+    const isFloat = FLOAT.has(spec.dtype);
+    for (let i = 0; i < flat.length; i++) {
+      const v = flat[i];
+      data[i] = isFloat && typeof v === 'number' && Number.isFinite(v) ? v : cell(spec.dtype, v, `input '${spec.name}' value ${i}`);
+    }
     feeds[spec.name] = new Tensor(spec.dtype, data, shape);
   }
   return { feeds, batch: batch ?? 0 };
