@@ -120,7 +120,7 @@ function groupLayers(layers: readonly LayerPlan[]): Array<{ range: string; l: La
   return [...groups.values()].map((g) => ({ range: layerRange(g.ix), l: g.l, w: g.min === g.max ? bytes(g.min) : `${bytes(g.min)}–${bytes(g.max)}` }));
 }
 
-export function renderPlan(p: Plan, source: { kind: string; path: string; readMs?: number }, showAllLayers = false): string {
+export function renderPlan(p: Plan, source: { kind: string; path: string; readMs?: number }, showAllLayers = false, describeTypes?: (byType: Record<string, number>) => string): string {
   const m = p.model;
   const kinds = new Map<string, number>();
   for (const l of p.layers) kinds.set(l.kind, (kinds.get(l.kind) ?? 0) + 1);
@@ -132,6 +132,7 @@ export function renderPlan(p: Plan, source: { kind: string; path: string; readMs
   for (const w of m.warnings) lines.push(`  ! ${w}`);
   const s = p.settings;
   lines.push(`  engine ${s.engine} · weights ${s.quant} (${p.weights.bitsPerWeight.toFixed(2)} bits/weight, ${s.weightsFrom === 'file' ? 'exact, from the file' : 'preset applied to the config'}) · KV ${s.kvDtype} · context ${s.context} × ${s.batch} sequence${s.batch > 1 ? 's' : ''}${s.engine === 'llama.cpp' ? ` · ubatch ${s.ubatch}${s.flashAttention ? ' · flash attention' : ''}` : ''}`);
+  if (s.weightsFrom === 'file' && describeTypes) lines.push(`  weight types in the file: ${describeTypes(p.weights.byType)}`);
   lines.push('');
   const rows = [
     { what: 'weights', size: t.weights, note: `${bytes(p.nonLayerWeightBytes)} embeddings/head + blocks` },
@@ -170,7 +171,7 @@ export function renderPlan(p: Plan, source: { kind: string; path: string; readMs
     const th = p.throughput!;
     lines.push(`speed (${th.assumption}): decode ${rate(th.decodeTokPerSec)} tok/s per sequence${s.batch > 1 ? `, ${rate(th.decodeTokPerSecTotal)} tok/s in total` : ''} (${th.decodeBound}-bound, ${bytes(th.bytesPerStep)} read per step); prefill ${rate(th.prefillTokPerSec)} tok/s (${th.tflopsUsed} ${th.tflopsDtype} TFLOPS)`);
   } else lines.push('no GPU given: add --gpu h100 (wb plan gpus lists them) to see fit, largest context and speed');
-  if (p.engine.computeModel !== 'llama.cpp-graph') lines.push(`note: ${p.engine.notes}`);
+  for (const n of p.notes) lines.push(`note: ${n}`);
   return lines.join('\n') + '\n';
 }
 
@@ -188,12 +189,12 @@ export function registerPlan(program: Command): void {
       .option('--json', 'print JSON'),
   ).action(async (source: string, opts: PlanOpts, cmd: Command) => {
     await userErrors(async () => {
-      const { loadSource, planSource } = await import('@workbench/planner');
+      const { loadSource, planSource, describeTypes } = await import('@workbench/planner');
       const { settings } = await settingsFrom(opts, cmd);
       const src = await loadSource(source);
       const p = planSource(src, settings);
       if (opts.json) return printJson({ source: { kind: src.kind, path: src.path, shards: src.shards ?? null, readMs: Math.round(src.readMs * 10) / 10 }, ...p });
-      process.stdout.write(renderPlan(p, src, opts.layers ?? false));
+      process.stdout.write(renderPlan(p, src, opts.layers ?? false, describeTypes));
     });
   });
 

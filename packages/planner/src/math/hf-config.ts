@@ -52,10 +52,6 @@ class Reader {
     if (typeof v !== 'boolean') throw new ConfigError(`config key ${key} must be true or false, got ${JSON.stringify(v)}`);
     return v;
   }
-  str(key: string): string | undefined {
-    const v = this.cfg[key];
-    return typeof v === 'string' ? v : undefined;
-  }
 }
 
 interface FamilyDefaults {

@@ -4,7 +4,7 @@
  * bounds. Pure and allocation-light: the web page calls it on every slider move.
  */
 import { activationEstimateBytes, llamaCppComputeBytes } from './compute.js';
-import { bitsPerWeight, storageType, type KvDtype } from './dtypes.js';
+import { storageType, type KvDtype } from './dtypes.js';
 import { ENGINE_PROFILES, type EngineName, type EngineProfile } from './engines.js';
 import type { Gpu } from './gpus.js';
 import { layerCache, padTo, type LayerCache } from './kv.js';
@@ -77,6 +77,8 @@ export interface Plan {
     cpuBytes: number;
   };
   throughput: (Throughput & { assumption: string }) | null;
+  /** Things about these settings the user should know (a context beyond the trained one …). */
+  notes: string[];
 }
 
 export class PlanError extends Error {
@@ -101,7 +103,7 @@ export function prepareWeights(spec: ModelSpec, fileTensors: WeightTensor[] | un
   if (fileTensors && !quant) {
     const params = countParams(fileTensors);
     const types = [...new Set(fileTensors.map((t) => t.type ?? '?'))];
-    return { spec, tensors: fileTensors, params, quant: types.length === 1 ? types[0]! : 'mixed (from file)', weightsFrom: 'file' };
+    return { spec, tensors: fileTensors, params, quant: types.length === 1 ? types[0]! : 'as in the file', weightsFrom: 'file' };
   }
   const base = specTensors(spec);
   const preset = quant ?? (engine.format === 'hf' ? (presetFromQuantization(spec.quantization) ?? normaliseDtype(spec.weightDtype ?? 'bf16')) : 'f16');
@@ -213,7 +215,11 @@ export function plan(p: Prepared, settings: PlanSettings = {}): Plan {
       assumption: `roofline upper bound at ${Math.round(efficiency * 100)} % efficiency, decoding with ${fill} tokens in each sequence's cache${fit.fits ? '' : ' (does not fit: offloaded layers run at system-memory speed, not modelled)'}`,
     };
   }
+  const notes: string[] = [];
+  if (spec.maxContext && context > spec.maxContext) notes.push(`context ${context} is beyond the ${spec.maxContext} tokens the model was trained for: memory is planned, quality is not promised`);
+  if (engine.computeModel !== 'llama.cpp-graph') notes.push(engine.notes);
   return {
+    notes,
     model: { name: spec.name ?? null, architecture: spec.architecture, family: spec.family, generic: spec.generic, warnings: spec.warnings, params: p.params, layers: spec.layers.length, maxContext: spec.maxContext },
     settings: { context, batch, kvDtype, engine: engine.name, ubatch, flashAttention: fa, quant: p.quant, weightsFrom: p.weightsFrom },
     engine: { name: engine.name, notes: engine.notes, computeModel: engine.computeModel },
@@ -252,8 +258,7 @@ export function describeTypes(byType: Record<string, number>): string {
   const total = Object.values(byType).reduce((a, b) => a + b, 0) || 1;
   return Object.entries(byType)
     .sort((a, b) => b[1] - a[1])
-    .map(([t, b]) => `${t} ${Math.round((b / total) * 100)}%`)
+    .map(([t, b]) => `${t} ${b / total < 0.01 ? '<1' : Math.round((b / total) * 100)}%`)
     .join(', ');
 }
 
-export { bitsPerWeight };

@@ -265,6 +265,7 @@ function PlanView({ plan: p }: { plan: Plan }) {
   ];
   const kinds = new Map<string, number>();
   for (const l of p.layers) kinds.set(l.kind, (kinds.get(l.kind) ?? 0) + 1);
+  const warnings = [...p.model.warnings, ...p.notes.filter((n) => n !== p.engine.notes)];
   return (
     <>
       <div className="grid grid-cols-2 gap-3 xl:grid-cols-4" aria-live="polite">
@@ -303,9 +304,9 @@ function PlanView({ plan: p }: { plan: Plan }) {
           <p className="text-xs text-muted">
             {p.model.params.total.toLocaleString('en-US')} parameters ({p.model.params.active.toLocaleString('en-US')} active per token) · {p.settings.quant} at {p.weights.bitsPerWeight.toFixed(2)} bits/weight · {[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')} · {p.engine.computeModel === 'llama.cpp-graph' ? 'compute buffer: llama.cpp graph model' : p.engine.notes}
           </p>
-          {p.model.warnings.length > 0 && (
+          {warnings.length > 0 && (
             <ul className="space-y-1 text-xs text-amber-800 dark:text-amber-300" data-testid="plan-warnings">
-              {p.model.warnings.map((w) => (
+              {warnings.map((w) => (
                 <li key={w}>{w}</li>
               ))}
             </ul>
