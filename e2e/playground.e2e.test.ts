@@ -56,6 +56,7 @@ describe('Playground', () => {
     await page.getByTestId('pg-model-info').waitFor();
     expect(await page.getByTestId('pg-model-info').textContent()).toContain('wb llm serve · context 512');
     await page.getByLabel('Max tokens per reply').fill('40');
+    await page.getByLabel('Temperature (0: always the likeliest token)').fill('0'); // greedy: the same reply every run
     await page.getByLabel('Prompt').fill('Tell me a story');
     await page.getByLabel('Prompt').press('Enter');
     await page.locator('[data-role="user"]').filter({ hasText: 'Tell me a story' }).waitFor();

@@ -36,7 +36,7 @@ describe('wb llm serve', () => {
     const ollama = new Ollama({ host: url });
     let last: any;
     let text = '';
-    for await (const c of await ollama.generate({ model: 'tiny', prompt: 'hello', stream: true, options: { num_predict: 6 } })) {
+    for await (const c of await ollama.generate({ model: 'tiny', prompt: 'hello', stream: true, options: { num_predict: 6, temperature: 0 } })) {
       text += c.response;
       last = c;
     }
@@ -54,7 +54,7 @@ describe('wb llm serve', () => {
     const openai = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'x', maxRetries: 0 });
     let usage: any;
     let chunks = 0;
-    for await (const c of await openai.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5, stream: true, stream_options: { include_usage: true } })) {
+    for await (const c of await openai.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5, temperature: 0, stream: true, stream_options: { include_usage: true } })) {
       chunks++;
       if (c.usage) usage = c.usage;
     }

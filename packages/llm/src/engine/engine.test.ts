@@ -62,9 +62,9 @@ describe('LlmEngine', () => {
       const ac = new AbortController();
       let started!: () => void;
       const running = new Promise<void>((r) => (started = r));
-      const long = engine.generate({ model: 'tiny', input: { kind: 'raw', prompt: 'a' }, maxTokens: 400, signal: ac.signal, onText: () => started() });
+      const long = engine.generate({ model: 'tiny', input: { kind: 'raw', prompt: 'a' }, maxTokens: 400, temperature: 0, signal: ac.signal, onText: () => started() });
       await running;
-      const waiting = engine.generate({ model: 'tiny', input: { kind: 'raw', prompt: 'b' }, maxTokens: 2 });
+      const waiting = engine.generate({ model: 'tiny', input: { kind: 'raw', prompt: 'b' }, maxTokens: 2, temperature: 0 });
       await expect(engine.generate({ model: 'tiny', input: { kind: 'raw', prompt: 'c' }, maxTokens: 2 })).rejects.toMatchObject({ code: 'UNAVAILABLE', httpStatus: 503 });
       ac.abort();
       await expect(long).rejects.toBeInstanceOf(GenerationAbortedError);
@@ -81,11 +81,12 @@ describe('LlmEngine', () => {
     try {
       await engine.addModel(file, { name: 'a' });
       await engine.addModel(await writeTestModel(dir, 'other', { seed: 9 }), { name: 'b' });
-      const r = await engine.generate({ model: 'a', input: { kind: 'raw', prompt: 'x' }, maxTokens: 5, temperature: 0, keepAliveMs: 3000 });
+      const r = await engine.generate({ model: 'a', input: { kind: 'raw', prompt: 'x' }, maxTokens: 5, temperature: 0, keepAliveMs: 60_000 });
       expect(r.completionTokens).toBeLessThanOrEqual(5);
       if (r.completionTokens === 5) expect(r.doneReason).toBe('length');
       await engine.generate({ model: 'b', input: { kind: 'chat', messages: [{ role: 'user', content: 'hi' }] }, maxTokens: 2 });
       expect(engine.running().map((m) => m.name).sort()).toEqual(['a', 'b']);
+      await engine.load('a', 200); // keep 'a' only 200 ms more
       const deadline = Date.now() + 10_000;
       while (engine.running().some((m) => m.name === 'a') && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
       expect(engine.running().map((m) => m.name)).toEqual(['b']);

@@ -38,7 +38,7 @@ describe('Ollama API through the official client', () => {
 
   test('chat without streaming returns one message with counters', async () => {
     const ollama = new Ollama({ host: srv.url });
-    const r = await ollama.chat({ model: srv.model, messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hi' }], stream: false, options: { num_predict: 8 } });
+    const r = await ollama.chat({ model: srv.model, messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hi' }], stream: false, options: { num_predict: 8, temperature: 0 } });
     expect(r.message.role).toBe('assistant');
     expect(r.done).toBe(true);
     expect(r.eval_count).toBeGreaterThan(0);
@@ -108,7 +108,7 @@ describe('OpenAI-compatible API through the official client', () => {
   const client = () => new OpenAI({ baseURL: `${srv.url}/v1`, apiKey: 'x', maxRetries: 0 });
 
   test('chat completion streams SSE deltas, usage and [DONE]', async () => {
-    const stream = await client().chat.completions.create({ model: srv.model, messages: [{ role: 'user', content: 'hello' }], stream: true, max_tokens: 10, stream_options: { include_usage: true } });
+    const stream = await client().chat.completions.create({ model: srv.model, messages: [{ role: 'user', content: 'hello' }], stream: true, max_tokens: 10, temperature: 0, stream_options: { include_usage: true } });
     let text = '';
     let finish: string | null = null;
     let usage: any;
@@ -138,7 +138,7 @@ describe('OpenAI-compatible API through the official client', () => {
   });
 
   test('completions, models, embeddings (base64 by default in the client)', async () => {
-    const c = await client().completions.create({ model: srv.model, prompt: 'once upon a time', max_tokens: 5 });
+    const c = await client().completions.create({ model: srv.model, prompt: 'once upon a time', max_tokens: 5, temperature: 0 });
     expect(c.object).toBe('text_completion');
     expect(c.usage!.completion_tokens).toBeGreaterThan(0);
     expect(c.usage!.completion_tokens).toBeLessThanOrEqual(5);

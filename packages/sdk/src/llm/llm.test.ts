@@ -33,18 +33,18 @@ describe('against wb llm serve (native API)', () => {
   test('stream yields text pieces, chat keeps roles', async () => {
     const m = await load(srv.model, { endpoint: srv.url });
     const pieces: string[] = [];
-    const s = m.stream('tell me', { maxTokens: 6 });
+    const s = m.stream('tell me', { maxTokens: 6, temperature: 0 });
     for await (const t of s) pieces.push(t);
     const r = await s.result;
     expect(pieces.join('')).toBe(r.text);
-    const c = await m.chat([{ role: 'user', content: 'hi' }], { maxTokens: 4 });
+    const c = await m.chat([{ role: 'user', content: 'hi' }], { maxTokens: 4, temperature: 0 });
     expect(c.completionTokens).toBeGreaterThan(0);
   });
 
   test('abort mid-stream raises LlmAbortedError', async () => {
     const m = await load(srv.model, { endpoint: srv.url });
     const ac = new AbortController();
-    const s = m.stream('go on', { signal: ac.signal, maxTokens: 400 });
+    const s = m.stream('go on', { signal: ac.signal, maxTokens: 400, temperature: 0 });
     await expect(
       (async () => {
         for await (const _ of s) ac.abort();
@@ -83,7 +83,7 @@ describe('against the OpenAI-compatible API', () => {
   test('kind openai: streams, usage and llama.cpp-style timings', async () => {
     const m = await load(srv.model, { endpoint: `${srv.url}/v1` });
     expect(m.kind).toBe('openai');
-    const r = await m.generate('hello', { maxTokens: 6 });
+    const r = await m.generate('hello', { maxTokens: 6, temperature: 0 });
     expect(r.completionTokens).toBeGreaterThan(0);
     expect(r.timings.decodeTokensPerSec?.source).toBe('llama.cpp-timings');
   });

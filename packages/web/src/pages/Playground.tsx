@@ -18,7 +18,8 @@ export function PlaygroundPage() {
   const [model, setModel] = useState<LlmModel | undefined>();
   const [loadError, setLoadError] = useState<string | undefined>();
   const [maxTokens, setMaxTokens] = useState(256);
-  const chat = useChat(model, { maxTokens });
+  const [temperature, setTemperature] = useState(0.8);
+  const chat = useChat(model, { maxTokens, temperature });
 
   useEffect(() => {
     setModel(undefined);
@@ -63,6 +64,10 @@ export function PlaygroundPage() {
                 Max tokens per reply
               </label>
               <input id="pg-max" className="input h-9 w-28" type="number" min={1} max={8192} value={maxTokens} onChange={(e) => setMaxTokens(Math.max(1, Number(e.target.value) || 1))} />
+              <label className="block text-xs font-semibold text-muted" htmlFor="pg-temp">
+                Temperature (0: always the likeliest token)
+              </label>
+              <input id="pg-temp" className="input h-9 w-28" type="number" min={0} max={2} step={0.1} value={temperature} onChange={(e) => setTemperature(Math.min(2, Math.max(0, Number(e.target.value) || 0)))} />
               {model && (
                 <p className="text-[12px] text-muted" data-testid="pg-model-info">
                   {model.kind === 'workbench' ? 'wb llm serve' : model.kind === 'ollama' ? 'Ollama' : 'OpenAI-compatible'} · context {model.contextLength ?? 'unknown'}

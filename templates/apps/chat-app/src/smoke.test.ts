@@ -7,7 +7,7 @@ import { describeTimings } from './main.js';
 test('chats with the configured model and reports timings', async () => {
   const { endpoint, model: name } = await settings();
   const model = await load(name, { endpoint });
-  const stream = model.chatStream([{ role: 'user', content: 'Say hello.' }], { maxTokens: 8 });
+  const stream = model.chatStream([{ role: 'user', content: 'Say hello.' }], { maxTokens: 8, temperature: 0 });
   let streamed = '';
   for await (const piece of stream) streamed += piece;
   const r = await stream.result;
