@@ -17,6 +17,7 @@ import { projectRoutes } from './routes/projects.js';
 import { runRoutes } from './routes/runs.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
 import { RunQueue } from './run-queue.js';
+import { downloadLinkValid } from './download-links.js';
 import { isAllowedHost, redactUrl, requestToken, tokenMatches } from './security.js';
 import { resolveWebDir, serveBuiltinPage, serveWeb } from './static.js';
 import { StreamHub } from './stream.js';
@@ -175,6 +176,8 @@ export async function buildApp(ws: Workspace, opts: BuildAppOptions): Promise<Ap
     const needsAuth = (route !== undefined && isApiPath(route)) || isApiPath(decodedPath(req.url));
     if (!needsAuth || route === `${apiPrefix}/health`) return;
     if (!tokenMatches(requestToken(req.headers, req.query), opts.token)) {
+      // A short-lived signed artifact link (the web app's downloads) carries no token.
+      if ((req.method === 'GET' || req.method === 'HEAD') && downloadLinkValid(req.url)) return;
       return reply.code(401).send(errorBody('UNAUTHORIZED', 'a valid workspace token is required', 'send Authorization: Bearer <token> (the token is in the workspace folder, file "token"; wb serve prints a URL that carries it)'));
     }
   });

@@ -16,7 +16,9 @@ import {
   type SeriesPoint,
 } from '@workbench/api';
 import { OperationalError, downsample, metricSummaries, notFound, readLogs, readRawSeries, readSeries, type MetricColumns } from '@workbench/core';
+import { z } from 'zod';
 import type { App, ServerContext } from '../context.js';
+import { artifactPath, signDownloadLink } from '../download-links.js';
 import { errors, idParams, logQuery, runGetQuery, runListQuery, seriesQuery, wildcardParams } from '../schemas.js';
 import { toWireRun, toWireSummary } from '../wire.js';
 
@@ -145,6 +147,24 @@ export function runRoutes(app: App, ctx: ServerContext): void {
       const cols = await readSeries(ctx.ws.db, r.id, key);
       const { series, nonFinite } = downsample(cols, req.query.maxPoints ?? 2000);
       return { key, mode: 'series' as const, total: cols.step.length, nonFinite, downsampled: series.step.length < cols.step.length - nonFinite, points: toPoints(series) };
+    },
+  );
+
+  app.post(
+    '/runs/:id/artifact-links',
+    {
+      schema: {
+        tags,
+        summary: 'A link that downloads one artifact without the token, for a minute (browser downloads cannot send headers)',
+        params: idParams,
+        body: z.object({ name: z.string().min(1).max(4096) }),
+        response: { 200: z.object({ url: z.string(), expiresAt: z.number() }), ...errors },
+      },
+    },
+    async (req) => {
+      const r = await ctx.runs.row(req.params.id);
+      const a = await ctx.artifacts.get(r.id, req.body.name);
+      return signDownloadLink(artifactPath(r.id, a.name));
     },
   );
 

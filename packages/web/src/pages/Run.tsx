@@ -112,20 +112,21 @@ const MetricCard = memo(function MetricCard({ name, series, prefs }: { name: str
   );
 });
 
+/**
+ * Download through a short-lived link the server signs: the browser streams the file to disk
+ * (no copy in memory, any size), and the workspace token never appears in a URL.
+ */
 async function downloadArtifact(runId: string, a: Artifact) {
   try {
-    const res = await api().downloadArtifact(runId, a.name);
-    const blob = await res.blob();
-    const url = URL.createObjectURL(blob);
+    const link = await api().request<{ url: string }>('POST', `/runs/${encodeURIComponent(runId)}/artifact-links`, { body: { name: a.name } });
     const el = document.createElement('a');
-    el.href = url;
+    el.href = link.url;
     el.download = a.name.split('/').pop() || 'artifact';
     document.body.appendChild(el);
     el.click();
     el.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
   } catch (err) {
-    toast('Download failed', { kind: 'error', description: describeError(err).title });
+    toast('Download failed', { kind: 'error', description: `${describeError(err).title} ${describeError(err).hint}`.trim() });
   }
 }
 
