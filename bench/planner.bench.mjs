@@ -84,26 +84,26 @@ try {
     planTimes[name] = { layers: spec.layers.length, planMedianMs: round(median(slider), 3), planMaxMs: round(Math.max(...slider), 3), withWeightsMedianMs: round(median(cold), 3) };
   }
 
-  // (3a) a 70B-class GGUF header (Llama-3-70B shapes, Q4_K/Q6_K), through loadSource → spec → plan
+  // (3a) a 70B-class GGUF header (Llama-3-70B shapes in Q8_0: a 75 GB file), through loadSource → spec → plan
   const nLayer = 80, nEmbd = 8192, nFf = 28672, nHeadKv = 8, headDim = 128, nVocab = 128_256;
   const u32 = (value) => ({ type: 'u32', value });
   const tensors = [
-    { name: 'token_embd.weight', type: 'Q4_K', dims: [nEmbd, nVocab], data: null },
+    { name: 'token_embd.weight', type: 'Q8_0', dims: [nEmbd, nVocab], data: null },
     { name: 'output_norm.weight', type: 'F32', dims: [nEmbd], data: null },
-    { name: 'output.weight', type: 'Q6_K', dims: [nEmbd, nVocab], data: null },
+    { name: 'output.weight', type: 'Q8_0', dims: [nEmbd, nVocab], data: null },
   ];
   for (let i = 0; i < nLayer; i++) {
     const p = `blk.${i}`;
     tensors.push(
       { name: `${p}.attn_norm.weight`, type: 'F32', dims: [nEmbd], data: null },
-      { name: `${p}.attn_q.weight`, type: 'Q4_K', dims: [nEmbd, nEmbd], data: null },
-      { name: `${p}.attn_k.weight`, type: 'Q4_K', dims: [nEmbd, headDim * nHeadKv], data: null },
-      { name: `${p}.attn_v.weight`, type: 'Q6_K', dims: [nEmbd, headDim * nHeadKv], data: null },
-      { name: `${p}.attn_output.weight`, type: 'Q4_K', dims: [nEmbd, nEmbd], data: null },
+      { name: `${p}.attn_q.weight`, type: 'Q8_0', dims: [nEmbd, nEmbd], data: null },
+      { name: `${p}.attn_k.weight`, type: 'Q8_0', dims: [nEmbd, headDim * nHeadKv], data: null },
+      { name: `${p}.attn_v.weight`, type: 'Q8_0', dims: [nEmbd, headDim * nHeadKv], data: null },
+      { name: `${p}.attn_output.weight`, type: 'Q8_0', dims: [nEmbd, nEmbd], data: null },
       { name: `${p}.ffn_norm.weight`, type: 'F32', dims: [nEmbd], data: null },
-      { name: `${p}.ffn_gate.weight`, type: 'Q4_K', dims: [nEmbd, nFf], data: null },
-      { name: `${p}.ffn_up.weight`, type: 'Q4_K', dims: [nEmbd, nFf], data: null },
-      { name: `${p}.ffn_down.weight`, type: i % 2 ? 'Q4_K' : 'Q6_K', dims: [nFf, nEmbd], data: null },
+      { name: `${p}.ffn_gate.weight`, type: 'Q8_0', dims: [nEmbd, nFf], data: null },
+      { name: `${p}.ffn_up.weight`, type: 'Q8_0', dims: [nEmbd, nFf], data: null },
+      { name: `${p}.ffn_down.weight`, type: 'Q8_0', dims: [nFf, nEmbd], data: null },
     );
   }
   const ggufFile = path.join(dir, 'llama-70b.gguf');

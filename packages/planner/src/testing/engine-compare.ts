@@ -19,6 +19,8 @@ export interface EngineCase {
   sequences?: number;
   flashAttention?: boolean;
   kvType?: 'f16' | 'q8_0';
+  /** Takes tens of seconds (a large file to write). */
+  slow?: boolean;
 }
 
 const base = { nLayer: 4, nEmbd: 512, nHead: 8, nFf: 1536, nVocab: 8000, contextLength: 16384, seed: 3 } satisfies TinyModelOptions;
@@ -33,6 +35,8 @@ export const ENGINE_CASES: EngineCase[] = [
   { name: 'llama MoE 8×top-2 q8_0 flash-attn', model: { ...base, nHeadKv: 2, weightType: 'q8_0', nExpert: 8, nExpertUsed: 2 }, context: 4096, ubatch: 512, flashAttention: true },
   { name: 'llama tied f16, ubatch 128', model: { ...base, nHeadKv: 4, weightType: 'f16', tieEmbeddings: true, nVocab: 32000 }, context: 4096, ubatch: 128 },
   { name: 'llama q8_0 KV cache q8_0', model: { ...base, nHeadKv: 2, weightType: 'q8_0' }, context: 8192, ubatch: 512, flashAttention: true, kvType: 'q8_0' },
+  // Real proportions (TinyLlama-1.1B's widths, two of its layers): ~100 MB to write, so slow.
+  { name: 'TinyLlama-sized q8_0 flash-attn', model: { nLayer: 2, nEmbd: 2048, nHead: 32, nHeadKv: 4, nFf: 5632, nVocab: 32000, contextLength: 8192, weightType: 'q8_0', seed: 5 }, context: 8192, ubatch: 512, flashAttention: true, slow: true },
 ];
 
 /** The Hugging Face config.json the same model would have, for planning without the file. */
