@@ -2,6 +2,7 @@
 // (packages/web/harness): a 1,000,000-line log console scrolled programmatically while
 // requestAnimationFrame measures frame times, and a chart of 20 overlaid 100,000-point series
 // (time from mounting to the next frame). Budgets: no dropped frames; chart < 300 ms.
+import { rmSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { buildHarness, HARNESS_ORIGIN, serveHarness } from '../packages/web/harness/build.mjs';
 import { median, percentile, quick, report, round } from './lib.mjs';
@@ -72,4 +73,5 @@ try {
   });
 } finally {
   await browser.close();
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildHarness, HARNESS_ORIGIN, serveHarness } from '../packages/web/harness/build.mjs';
@@ -24,6 +24,7 @@ describe('components in Chromium', () => {
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   const lineTexts = () => page.getByTestId('log-line').allTextContents();
