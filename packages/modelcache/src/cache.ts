@@ -39,11 +39,17 @@ export class ModelCache {
   }
 
   /** Walk the stores, identify every file and save the summary `status` reads. */
-  async scan(onProgress?: (p: ScanProgress) => void): Promise<{ index: ScanIndex; summary: CacheSummary }> {
+  /**
+   * `trustUnchangedBlobs` (for listings: `wb cache scan`, status, the web page) reuses the
+   * remembered stats of digest-named blobs in folders whose mtime has not moved; every command
+   * that changes or checks files scans without it.
+   */
+  async scan(onProgress?: (p: ScanProgress) => void, opts: { trustUnchangedBlobs?: boolean } = {}): Promise<{ index: ScanIndex; summary: CacheSummary }> {
     const metaCache = await readMetaCache(this.stateDir);
     const metaBefore = metaCache.size;
     const readGguf = this.opts.readGguf === undefined ? readGgufMeta : this.opts.readGguf;
     const memo = await ListingMemo.load(this.stateDir);
+    memo.trustBlobs = opts.trustUnchangedBlobs ?? false;
     const index = await scanAll(this.stores, {
       memo,
       cache: this.hashCache,

@@ -246,3 +246,24 @@ test('a rescan reuses unchanged folder listings and manifests, and sees every ch
   await rm(path.join(snap, 'extra.bin'));
   expect((await mc.scan()).index.models.find((x) => x.name === 'acme/tiny-llama')!.files).toHaveLength(2);
 });
+
+test('a listing scan trusts unchanged blob folders; a removed blob is still seen, and an exact scan sees damage in place', async () => {
+  const fx = await writeStandardFixture(path.join(dir, 'home'));
+  const mc = await open(fx.env);
+  await mc.scan(undefined, { trustUnchangedBlobs: true });
+  const olBlob = ollamaBlobPath(fx.ollama, `sha256:${fx.ggufSha}`);
+  // Damage in place (the folder's mtime does not move): only a scan that stats every blob sees it.
+  const { truncate, utimes } = await import('node:fs/promises');
+  const dirTime = statSync(path.dirname(olBlob)).mtime;
+  await truncate(olBlob, 0);
+  await utimes(path.dirname(olBlob), dirTime, dirTime);
+  const trusted = await mc.scan(undefined, { trustUnchangedBlobs: true });
+  expect(trusted.index.problems.filter((p) => p.kind === 'zero-byte')).toEqual([]);
+  const exact = await mc.scan();
+  expect(exact.index.problems.filter((p) => p.kind === 'zero-byte').map((p) => p.path)).toEqual([olBlob]);
+  // A blob removed from an HF cache moves its folder's mtime: a trusting scan sees it gone.
+  await mc.scan(undefined, { trustUnchangedBlobs: true });
+  await rm(path.join(fx.hf, 'models--acme--tiny-llama-GGUF', 'blobs', fx.ggufSha));
+  const after = await mc.scan(undefined, { trustUnchangedBlobs: true });
+  expect(after.index.problems.some((p) => p.kind === 'dangling-link' && p.model === 'acme/tiny-llama-GGUF')).toBe(true);
+});

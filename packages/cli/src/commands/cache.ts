@@ -20,11 +20,11 @@ async function openCache(ws: Workspace): Promise<ModelCache> {
 }
 
 /** Walk the stores with a progress bar; the result is also saved for `status`. */
-async function scanWithBar(mc: ModelCache): Promise<{ index: ScanIndex; summary: CacheSummary }> {
+async function scanWithBar(mc: ModelCache, opts: { trustUnchangedBlobs?: boolean } = {}): Promise<{ index: ScanIndex; summary: CacheSummary }> {
   const { DelayedBar } = await import('../progress.js');
   const bar = new DelayedBar('hashing');
   try {
-    return await mc.scan((p) => bar.update(p.bytesDone, p.bytesTotal, `${p.filesDone}/${p.filesTotal} files`));
+    return await mc.scan((p) => bar.update(p.bytesDone, p.bytesTotal, `${p.filesDone}/${p.filesTotal} files`), opts);
   } finally {
     bar.stop();
   }
@@ -64,7 +64,7 @@ export function registerCache(program: Command): void {
       const { readSummary, stateDir } = await import('@workbench/modelcache/summary');
       const dir = await workspaceDir(cmd);
       let s = await readSummary(stateDir(dir));
-      if (!s) s = await withWorkspace(cmd, async (ws) => (await scanWithBar(await openCache(ws))).summary);
+      if (!s) s = await withWorkspace(cmd, async (ws) => (await scanWithBar(await openCache(ws), { trustUnchangedBlobs: true })).summary);
       if (opts.source && !KINDS.includes(opts.source)) {
         const { invalid } = await import('@workbench/core');
         throw invalid(`unknown store '${opts.source}'`, `one of ${KINDS.join(', ')}`);
@@ -100,7 +100,7 @@ export function registerCache(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) =>
       withWorkspace(cmd, async (ws) => {
-        const { index, summary } = await scanWithBar(await openCache(ws));
+        const { index, summary } = await scanWithBar(await openCache(ws), { trustUnchangedBlobs: true });
         if (opts.json) return printJson({ ...summary, filesHashed: index.filesHashed, bytesHashed: index.bytesHashed, hashMs: index.hashMs });
         const stores = summary.stores.map((st) => `  ${st.kind.padEnd(15)} ${st.exists ? '' : '(not found) '}${st.root}  [${st.origin}]`).join('\n');
         process.stdout.write(

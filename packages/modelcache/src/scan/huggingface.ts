@@ -40,7 +40,11 @@ export function scanHuggingFace(store: Store, problems: ScanProblem[], memo?: Li
         const blobName = path.basename(blobPath);
         const digest = target && SHA256_HEX.test(blobName) ? blobName : null;
         // Blobs named by their digest need no exact mtime: the hash cache never sees them.
-        const st = statFile(blobPath, digest === null);
+        let st = digest ? memo?.blobStat(blobPath) : undefined;
+        if (!st) {
+          st = statFile(blobPath, digest === null) ?? undefined;
+          if (st && digest) memo?.rememberBlob(blobPath, st);
+        }
         if (!st) {
           problems.push({ kind: 'dangling-link', path: p, model: name, message: `${p} points at ${blobPath}, which does not exist` });
           continue;

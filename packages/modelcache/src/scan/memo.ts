@@ -2,7 +2,7 @@ import type { Dirent } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeAtomic } from '../state.js';
-import { lstatOrNull } from './fs-info.js';
+import { lstatOrNull, type FileStat } from './fs-info.js';
 
 const isRecent = (mtimeNs: bigint): boolean => mtimeNs > BigInt(Date.now() - 2000) * 1_000_000n;
 
@@ -16,6 +16,12 @@ interface SnapshotListing {
 interface DirListing {
   m: string;
   e: Array<[name: string, kind: 'd' | 'f' | 'l' | 'o']>;
+}
+
+/** Remembered stats of a blob folder's files: [size, dev, ino, nlink, mode, mtimeNs]. */
+interface BlobListing {
+  m: string;
+  f: Record<string, [number, string, string, number, number, string]>;
 }
 
 /** The part of a Dirent the scanners use. */
@@ -58,18 +64,29 @@ export class ListingMemo {
   private snapshots: Record<string, SnapshotListing> = {};
   private manifests: Record<string, ManifestListing> = {};
   private dirs: Record<string, DirListing> = {};
-  private used = { s: new Set<string>(), m: new Set<string>(), d: new Set<string>() };
+  private blobs: Record<string, BlobListing> = {};
+  private used = { s: new Set<string>(), m: new Set<string>(), d: new Set<string>(), b: new Set<string>() };
+  /** This scan's verdict on each blob folder: its mtime now, and whether the memo still holds. */
+  private blobDirs = new Map<string, { m: string; valid: boolean; recent: boolean } | null>();
+  /**
+   * Trust remembered stats of digest-named blobs while their folder's mtime holds. Such blobs
+   * are never rewritten in place by their stores (a new blob is a new name); damage in place is
+   * what `verify` and `doctor` look for, and those, like every command that changes files, scan
+   * with this off.
+   */
+  trustBlobs = false;
   changed = false;
 
   static async load(stateDir: string | null): Promise<ListingMemo> {
     const memo = new ListingMemo();
     if (!stateDir) return memo;
     try {
-      const raw = JSON.parse(await readFile(path.join(stateDir, 'listing-cache.json'), 'utf8')) as { v: number; snapshots: Record<string, SnapshotListing>; manifests: Record<string, ManifestListing>; dirs: Record<string, DirListing> };
-      if (raw.v === 2) {
+      const raw = JSON.parse(await readFile(path.join(stateDir, 'listing-cache.json'), 'utf8')) as { v: number; snapshots: Record<string, SnapshotListing>; manifests: Record<string, ManifestListing>; dirs: Record<string, DirListing>; blobs: Record<string, BlobListing> };
+      if (raw.v === 3) {
         memo.snapshots = raw.snapshots ?? {};
         memo.manifests = raw.manifests ?? {};
         memo.dirs = raw.dirs ?? {};
+        memo.blobs = raw.blobs ?? {};
       }
     } catch {
       // No memo yet, or a damaged one: the scan lists everything and writes a new one.
@@ -121,6 +138,40 @@ export class ListingMemo {
     return entries;
   }
 
+  private blobDir(dir: string): { m: string; valid: boolean; recent: boolean } | null {
+    let v = this.blobDirs.get(dir);
+    if (v === undefined) {
+      const st = lstatOrNull(dir);
+      v = st ? { m: st.mtimeNs.toString(), valid: this.blobs[dir]?.m === st.mtimeNs.toString(), recent: isRecent(st.mtimeNs) } : null;
+      if (v && !v.valid) this.blobs[dir] = { m: v.m, f: {} };
+      this.blobDirs.set(dir, v);
+    }
+    return v;
+  }
+
+  /** A digest-named blob's remembered stat, when trusted and its folder has not changed. */
+  blobStat(blobPath: string): FileStat | undefined {
+    if (!this.trustBlobs) return undefined;
+    const dir = path.dirname(blobPath);
+    const v = this.blobDir(dir);
+    if (!v?.valid) return undefined;
+    const e = this.blobs[dir]?.f[path.basename(blobPath)];
+    if (!e) return undefined;
+    this.used.b.add(dir);
+    return { isFile: true, size: e[0], dev: e[1], ino: e[2], nlink: e[3], mode: e[4], mtimeNs: e[5] };
+  }
+
+  rememberBlob(blobPath: string, st: FileStat): void {
+    if (!st.isFile) return;
+    const dir = path.dirname(blobPath);
+    const v = this.blobDir(dir);
+    if (!v || v.recent) return;
+    const l = this.blobs[dir]!;
+    l.f[path.basename(blobPath)] = [st.size, st.dev, st.ino, st.nlink, st.mode, st.mtimeNs];
+    this.used.b.add(dir);
+    this.changed = true;
+  }
+
   manifest(file: string, stamp: string): unknown {
     const l = this.manifests[file];
     if (!l || l.stamp !== stamp) return undefined;
@@ -140,9 +191,14 @@ export class ListingMemo {
     const snapshots = Object.fromEntries(Object.entries(this.snapshots).filter(([k]) => this.used.s.has(k)));
     const manifests = Object.fromEntries(Object.entries(this.manifests).filter(([k]) => this.used.m.has(k)));
     const dirs = Object.fromEntries(Object.entries(this.dirs).filter(([k]) => this.used.d.has(k)));
-    const same = Object.keys(snapshots).length === Object.keys(this.snapshots).length && Object.keys(manifests).length === Object.keys(this.manifests).length && Object.keys(dirs).length === Object.keys(this.dirs).length;
+    const blobs = Object.fromEntries(Object.entries(this.blobs).filter(([k]) => this.used.b.has(k)));
+    const same =
+      Object.keys(snapshots).length === Object.keys(this.snapshots).length &&
+      Object.keys(manifests).length === Object.keys(this.manifests).length &&
+      Object.keys(dirs).length === Object.keys(this.dirs).length &&
+      Object.keys(blobs).length === Object.keys(this.blobs).length;
     if (!this.changed && same) return;
-    await writeAtomic(path.join(stateDir, 'listing-cache.json'), JSON.stringify({ v: 2, snapshots, manifests, dirs }), { durable: false });
+    await writeAtomic(path.join(stateDir, 'listing-cache.json'), JSON.stringify({ v: 3, snapshots, manifests, dirs, blobs }), { durable: false });
   }
 }
 

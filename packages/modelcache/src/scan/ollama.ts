@@ -99,7 +99,11 @@ export function scanOllama(store: Store, problems: ScanProblem[], memo?: Listing
           const files: ModelFile[] = [];
           for (const layer of [m.config, ...m.layers]) {
             const blob = ollamaBlobPath(store.root, layer.digest);
-            const st = statFile(blob, false);
+            let st = memo?.blobStat(blob);
+            if (!st) {
+              st = statFile(blob, false) ?? undefined;
+              if (st) memo?.rememberBlob(blob, st);
+            }
             if (!st || !st.isFile) {
               problems.push({ kind: 'missing-blob', path: blob, model: name, message: `${name}: its manifest names ${layer.digest}, but ${blob} is missing` });
               continue;

@@ -34,11 +34,11 @@ export function cacheRoutes(app: App, ctx: ServerContext): void {
 
   app.get('/cache', { schema: { tags, summary: 'Models across the Hugging Face cache, Ollama, LM Studio and folders (the last scan; scans first if none)', response: { 200: anyObject, ...errors } } }, async () => {
     const mc = await open();
-    return loose((await mc.summary()) ?? (await serial(async () => (await mc.scan()).summary)));
+    return loose((await mc.summary()) ?? (await serial(async () => (await mc.scan(undefined, { trustUnchangedBlobs: true })).summary)));
   });
 
   app.post('/cache/scan', { schema: { tags, summary: 'Walk every store again and save the summary', response: { 200: anyObject, ...errors } } }, async () =>
-    serial(async () => loose((await (await open()).scan()).summary)),
+    serial(async () => loose((await (await open()).scan(undefined, { trustUnchangedBlobs: true })).summary)),
   );
 
   app.get('/cache/dedup', { schema: { tags, summary: 'Dry run: which identical files would become links, and the bytes reclaimed', querystring: planQuery, response: { 200: anyObject, ...errors } } }, async (req) =>
