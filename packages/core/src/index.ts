@@ -18,7 +18,7 @@ export * from './runs/metric-codec.js';
 export * from './runs/series.js';
 export * from './runs/logs.js';
 export * from './runs/artifacts.js';
-export { tempWorkspace, tempDir } from './testing/temp-workspace.js';
+export { tempWorkspace, tempDir, writeTree } from './testing/temp-workspace.js';
 export * from './server-lock.js';
 export * from './datasets/datasets.js';
 export * from './datasets/fingerprint.js';

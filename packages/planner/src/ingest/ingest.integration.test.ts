@@ -1,7 +1,7 @@
 import { copyFile, mkdir, open, readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { tempDir } from '@workbench/core';
+import { tempDir, writeTree } from '@workbench/core';
 import { writeTinyModel } from '@workbench/gguf';
 import { loadSource } from './source.js';
 import { readSafetensorsHeader } from './safetensors.js';
@@ -10,13 +10,6 @@ import { planSource } from '../planner.js';
 
 let tmp: { dir: string; dispose(): Promise<void> };
 
-// core's writeTree is not exported from its package entry; this is the two lines we need of it.
-async function writeTree(root: string, files: Record<string, string>): Promise<void> {
-  for (const [rel, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
-    await writeFile(path.join(root, rel), content);
-  }
-}
 beforeAll(async () => void (tmp = await tempDir('wb-planner-')));
 afterAll(async () => tmp?.dispose());
 

@@ -64,7 +64,8 @@ export function CommandLine({ cmd }: { cmd: string }) {
   return (
     <div className="group flex items-center gap-2 rounded-lg border border-app bg-zinc-950 px-3 py-2 font-mono text-[12.5px] text-zinc-100 dark:bg-black/50">
       <span className="text-zinc-500 select-none">$</span>
-      <code className="flex-1 overflow-x-auto whitespace-pre" data-testid="command">
+      {/* Focusable so a keyboard user can scroll a command wider than the box. */}
+      <code className="flex-1 overflow-x-auto whitespace-pre" data-testid="command" tabIndex={0}>
         {cmd}
       </code>
       <button
