@@ -50,13 +50,25 @@ function withStatementCache(db: BetterSqlite3.Database, size = 256): BetterSqlit
   });
 }
 
+/**
+ * SQLite rolls DDL back with the transaction, but Kysely's adapter says it cannot, so its
+ * migrator would run each schema step unwrapped: a process killed during the very first open
+ * left a half-made schema that no later open could finish. Saying so makes every upgrade
+ * all-or-nothing.
+ */
+class WorkspaceAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
 class WorkspaceDialect implements Dialect {
   private readonly database: BetterSqlite3.Database;
   constructor(database: BetterSqlite3.Database) {
     this.database = withStatementCache(database);
   }
   createAdapter() {
-    return new SqliteAdapter();
+    return new WorkspaceAdapter();
   }
   createDriver(): Driver {
     return new ImmediateSqliteDriver({ database: this.database });

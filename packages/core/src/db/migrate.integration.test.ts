@@ -1,10 +1,16 @@
+import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Migrator, type Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { Projects } from '../projects.js';
 import { Runs } from '../runs/runs.js';
 import { tempDir } from '../testing/temp-workspace.js';
 import { Workspace } from '../workspace.js';
+import { openSqlite } from './connect.js';
 import { migrations, schemaVersion } from './migrate.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 
 let dir: string;
 let dispose: () => Promise<void>;
@@ -52,5 +58,43 @@ describe('migrations', () => {
     await expect(Workspace.open(dir)).rejects.toMatchObject({ code: 'WORKSPACE_TOO_NEW' });
     const raw = await Workspace.open(path.join(dir, 'other'));
     await raw.close();
+  });
+});
+
+describe('schema upgrades are all-or-nothing', () => {
+  test('a step that fails leaves none of the steps before it half-applied', async () => {
+    const conn = openSqlite(path.join(dir, 'partial.db'));
+    const provider = {
+      getMigrations: async () => ({
+        '0001-a': { up: async (db: Kysely<any>) => void (await db.schema.createTable('a').addColumn('x', 'integer').execute()) },
+        '0002-b': {
+          up: async (db: Kysely<any>) => {
+            await db.schema.createTable('b').addColumn('x', 'integer').execute();
+            throw new Error('killed half-way');
+          },
+        },
+      }),
+    };
+    const { error } = await new Migrator({ db: conn.db, provider }).migrateToLatest();
+    expect(String(error)).toContain('killed half-way');
+    const tables = (await conn.db.introspection.getTables()).map((t) => t.name);
+    expect(tables).not.toContain('a');
+    expect(tables).not.toContain('b');
+    await conn.close();
+  });
+
+  test('a process killed at any moment of its first open leaves a workspace the next open finishes', async () => {
+    const core = path.join(repoRoot, 'packages', 'core', 'dist', 'index.js');
+    for (let i = 0; i < 12; i++) {
+      const ws = path.join(dir, `killed-${i}`);
+      const child = spawn(process.execPath, ['--input-type=module', '-e', `const { Workspace } = await import(${JSON.stringify(pathToFileURL(core).href)}); await Workspace.open(process.argv[1]); process.stdout.write('open');`, ws], { stdio: ['ignore', 'pipe', 'inherit'] });
+      // Spread the kills over the child's start-up and its first open.
+      await new Promise((r) => setTimeout(r, 40 + i * 25));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.on('close', r));
+      const reopened = await Workspace.open(ws);
+      expect(await appliedNames(reopened)).toEqual(Object.keys(migrations));
+      await reopened.close();
+    }
   });
 });
