@@ -4,18 +4,12 @@
 import { spawnSync } from 'node:child_process';
 import { open, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { dist, quick, report, round, tempHome } from './lib.mjs';
+import { dist, quick, report, round, tempHome, writePatternFile } from './lib.mjs';
 
 const mb = Number(process.env.WB_BENCH_BLOB_MB ?? (quick ? 256 : 2048));
 const { dir, dispose } = await tempHome();
 const file = path.join(dir, 'big.bin');
-const fh = await open(file, 'w');
-const block = Buffer.alloc(1 << 20);
-for (let i = 0; i < mb; i++) {
-  for (let j = 0; j < block.length; j += 4) block.writeUInt32LE((i * 2654435761 + j) >>> 0, j);
-  await fh.write(block);
-}
-await fh.close();
+await writePatternFile(file, mb);
 
 // Warm the page cache the same way for both, then time each twice and keep the best.
 spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });

@@ -3,20 +3,14 @@
 // The export runs in its own process so its peak RSS is its own. Size: WB_BENCH_EXPORT_MB
 // (default 1024; 64 with --quick).
 import { spawnSync } from 'node:child_process';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { quick, report, root, round, tempHome } from './lib.mjs';
+import { quick, report, root, round, tempHome, writePatternFile } from './lib.mjs';
 
 const mb = Number(process.env.WB_BENCH_EXPORT_MB ?? (quick ? 64 : 1024));
 const { dir, dispose } = await tempHome();
 const file = path.join(dir, 'model.onnx');
-const fh = await open(file, 'w');
-const block = Buffer.alloc(1 << 20);
-for (let i = 0; i < mb; i++) {
-  for (let j = 0; j < block.length; j += 4) block.writeUInt32LE((i * 2654435761 + j) >>> 0, j);
-  await fh.write(block);
-}
-await fh.close();
+await writePatternFile(file, mb);
 const sum = spawnSync('sha256sum', [file], { encoding: 'utf8' });
 const sha256 = sum.stdout.split(' ')[0];
 

@@ -28,3 +28,15 @@ export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   return percentile(s, 50);
 }
+
+/** A file of `mb` MiB of a cheap non-repeating pattern (incompressible enough, no RNG cost). */
+export async function writePatternFile(file, mb) {
+  const { open } = await import('node:fs/promises');
+  const fh = await open(file, 'w');
+  const block = Buffer.alloc(1 << 20);
+  for (let i = 0; i < mb; i++) {
+    for (let j = 0; j < block.length; j += 4) block.writeUInt32LE((i * 2654435761 + j) >>> 0, j);
+    await fh.write(block);
+  }
+  await fh.close();
+}

@@ -102,6 +102,26 @@ export function nodeScript(body: string): string[] {
   return [process.execPath, '-e', `${prelude}(async()=>{${body}})()`];
 }
 
+/** `wb llm serve FILE --name tiny --port 0 --json`: the built-in engine (a real llama.cpp) as a child process. */
+export async function llmServe(file: string, opts: { threads?: number } = {}): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, [cliBin, 'llm', 'serve', file, '--name', 'tiny', '--port', '0', '--threads', String(opts.threads ?? 1), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`wb llm serve printed no address: ${err}`)), 30_000);
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) {
+        clearTimeout(timer);
+        resolve((JSON.parse(out.slice(0, out.indexOf('\n'))) as { url: string }).url);
+      }
+    });
+    proc.once('exit', (code) => reject(new Error(`wb llm serve exited ${code}: ${err}`)));
+  });
+  return { url, proc };
+}
+
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS, headless: true });
 }

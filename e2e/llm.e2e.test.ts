@@ -7,27 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { writeTinyModel } from '../packages/gguf/src/index';
 import { generateOnEndpoint } from '../packages/llm/src/index';
-import { apiCall, cleanup, cliBin, expectAccessible, launchBrowser, openApp, saveScreenshot, serve, tempHome, until, type Served } from './helpers';
-
-/** `wb llm serve FILE --name tiny --port 0 --json`: the built-in engine, a real llama.cpp. */
-async function llmServe(file: string): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, [cliBin, 'llm', 'serve', file, '--name', 'tiny', '--port', '0', '--threads', '2', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`wb llm serve printed no address: ${err}`)), 30_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('\n')) {
-        clearTimeout(timer);
-        resolve((JSON.parse(out.slice(0, out.indexOf('\n'))) as { url: string }).url);
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`wb llm serve exited ${code}: ${err}`)));
-  });
-  return { url, proc };
-}
+import { apiCall, cleanup, cliBin, expectAccessible, llmServe, launchBrowser, openApp, saveScreenshot, serve, tempHome, until, type Served } from './helpers';
 
 /** `wb …` as a child process without blocking this one (the test watches the monitor meanwhile). */
 function wbAsync(home: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -80,7 +60,7 @@ describe('LLM monitor and benchmarks with wb llm serve', () => {
   beforeAll(async () => {
     const file = path.join(path.dirname(home), 'tiny.gguf');
     await writeTinyModel(file, { nLayer: 2, nEmbd: 64, nHead: 4, nFf: 128, nVocab: 300, contextLength: 2048, weightType: 'f16', seed: 5, name: 'tiny' });
-    [server, llm] = await Promise.all([serve(home, 0, { WB_LLM_SAMPLE_MS: '250' }), llmServe(file)]);
+    [server, llm] = await Promise.all([serve(home, 0, { WB_LLM_SAMPLE_MS: '250' }), llmServe(file, { threads: 2 })]);
     // No --kind: the engine says what it is in /api/version.
     const added = await wbAsync(home, ['llm', 'endpoint', 'add', 'engine', llm.url, '--json']);
     expect(added.code, added.stderr).toBe(0);

@@ -1,29 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { writeTinyModel } from '../packages/gguf/src/index';
-import { cleanup, cliBin, expectAccessible, launchBrowser, openApp, saveScreenshot, serve, tempHome, type Served } from './helpers';
-
-/** `wb llm serve FILE --port 0 --json` as a child process; resolves with its address. */
-async function llmServe(file: string): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, [cliBin, 'llm', 'serve', file, '--name', 'tiny', '--port', '0', '--threads', '1', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`wb llm serve printed no address: ${err}`)), 30_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('\n')) {
-        clearTimeout(timer);
-        resolve((JSON.parse(out.slice(0, out.indexOf('\n'))) as { url: string }).url);
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`wb llm serve exited ${code}: ${err}`)));
-  });
-  return { url, proc };
-}
+import { cleanup, expectAccessible, llmServe, launchBrowser, openApp, saveScreenshot, serve, tempHome, type Served } from './helpers';
 
 // The Playground against a real built-in engine: pick the endpoint and model, chat with
 // streaming, read the performance figures.

@@ -102,6 +102,18 @@ export function EmptyState({ icon, title, children, commands }: { icon?: ReactNo
   );
 }
 
+/** An action's error inside a form or dialog: what went wrong and what to do next. */
+export function FormError({ error, className = 'mt-3' }: { error: unknown; className?: string }) {
+  if (!error) return null;
+  const e = describeError(error);
+  return (
+    <div role="alert" className={cx(className, 'rounded-lg bg-red-50 px-3 py-2 text-[13px] text-red-800 dark:bg-red-500/10 dark:text-red-200')}>
+      {e.title}
+      {e.hint && <div className="text-xs opacity-80">{e.hint}</div>}
+    </div>
+  );
+}
+
 export function ErrorState({ error, onRetry, back }: { error: unknown; onRetry?: () => void; back?: { to: string; label: string } }) {
   const { title, hint } = describeError(error);
   const notFound = (error as { code?: string } | null)?.code === 'NOT_FOUND';

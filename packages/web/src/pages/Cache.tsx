@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { HardDrive, Link2, RefreshCw, Undo2, Unlink } from 'lucide-react';
 import { useState } from 'react';
-import { CommandLine, EmptyState, ErrorState, Modal, PageHeader, Section, SkeletonRows, Stat, cx } from '../components/ui';
+import { CommandLine, EmptyState, ErrorState, Modal, PageHeader, Section, SkeletonRows, Stat, cx, FormError } from '../components/ui';
 import { api, describeError } from '../lib/api';
 import { formatBytes, shortHash, timeAgo } from '../lib/format';
 import { toast } from '../lib/toast';
@@ -48,16 +48,6 @@ interface LinkRecord {
 
 const STORE_LABEL: Record<string, string> = { huggingface: 'Hugging Face', ollama: 'Ollama', lmstudio: 'LM Studio', llamacpp: 'llama.cpp', 'node-llama-cpp': 'node-llama-cpp', folder: 'Folder' };
 
-function ErrorBox({ error }: { error: unknown }) {
-  const e = describeError(error);
-  return (
-    <div role="alert" className="mt-3 rounded-lg bg-red-50 px-3 py-2 text-[13px] text-red-800 dark:bg-red-500/10 dark:text-red-200">
-      {e.title}
-      {e.hint && <div className="text-xs opacity-80">{e.hint}</div>}
-    </div>
-  );
-}
-
 /** Dry run first: the dialog shows exactly what will be linked, then the server re-checks that plan. */
 function DedupDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (o: boolean) => void }) {
   const qc = useQueryClient();
@@ -74,7 +64,7 @@ function DedupDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (o: 
   return (
     <Modal open={open} onOpenChange={onOpenChange} wide title="Deduplicate identical model files" description="Each file below becomes a hard link to the kept copy: same bytes, one copy on disk. Both files are hashed again right before each replacement, and an undo journal is kept.">
       {plan.isPending ? <SkeletonRows rows={4} /> : null}
-      {plan.error ? <ErrorBox error={plan.error} /> : null}
+      {plan.error ? <FormError error={plan.error} /> : null}
       {p && (
         <div data-testid="dedup-preview">
           <p className="text-[13px]">
@@ -103,7 +93,7 @@ function DedupDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (o: 
           )}
         </div>
       )}
-      {apply.error ? <ErrorBox error={apply.error} /> : null}
+      {apply.error ? <FormError error={apply.error} /> : null}
       <div className="mt-5 flex justify-end gap-2">
         <button className="btn" onClick={() => onOpenChange(false)}>
           Cancel

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Database, FileText, ShieldCheck, Upload } from 'lucide-react';
 import { useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { EmptyState, ErrorState, Modal, PageHeader, Section, SkeletonRows, StatusBadge } from '../components/ui';
+import { EmptyState, ErrorState, Modal, PageHeader, Section, SkeletonRows, StatusBadge, FormError } from '../components/ui';
 import { api, describeError } from '../lib/api';
 import { toast } from '../lib/toast';
 import { formatBytes, formatValue, shortHash, timeAgo } from '../lib/format';
@@ -52,12 +52,7 @@ function ImportDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (o:
             <input id="ds-name" className="input" value={name} onChange={(e) => setName(e.target.value)} placeholder="from the file name" />
           </div>
         </div>
-        {imp.error ? (
-          <div role="alert" className="mt-3 rounded-lg bg-red-50 px-3 py-2 text-[13px] text-red-800 dark:bg-red-500/10 dark:text-red-200">
-            {describeError(imp.error).title}
-            {describeError(imp.error).hint && <div className="text-xs opacity-80">{describeError(imp.error).hint}</div>}
-          </div>
-        ) : null}
+        <FormError error={imp.error} />
         <div className="mt-5 flex justify-end gap-2">
           <button type="button" className="btn" onClick={() => onOpenChange(false)}>
             Cancel

@@ -3,7 +3,7 @@ import type { ModelStage, ModelVersion } from '@workbench/api';
 import { Download, GitCompareArrows, Pencil, Tag } from 'lucide-react';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { ErrorState, Modal, PageHeader, Section, SkeletonRows } from '../components/ui';
+import { ErrorState, Modal, PageHeader, Section, SkeletonRows, FormError } from '../components/ui';
 import { api, describeError } from '../lib/api';
 import { formatBytes, formatNumber, formatValue, shortHash, timeAgo } from '../lib/format';
 import { toast } from '../lib/toast';
@@ -18,17 +18,6 @@ const NEXT: Record<ModelStage, ModelStage[]> = {
 };
 const RANK: Record<ModelStage, number> = { archived: -1, draft: 0, staging: 1, production: 2 };
 const verb = (from: ModelStage, to: ModelStage) => (to === 'archived' ? 'Archive' : from === 'archived' ? 'Restore' : RANK[to] > RANK[from] ? 'Promote' : 'Demote');
-
-function ErrorNote({ error }: { error: unknown }) {
-  if (!error) return null;
-  const e = describeError(error);
-  return (
-    <div role="alert" className="mt-3 rounded-lg bg-red-50 px-3 py-2 text-[13px] text-red-800 dark:bg-red-500/10 dark:text-red-200">
-      {e.title}
-      {e.hint && <div className="text-xs opacity-80">{e.hint}</div>}
-    </div>
-  );
-}
 
 function StageDialog({ name, v, to, revision, onClose }: { name: string; v: ModelVersion; to: ModelStage; revision: number; onClose: () => void }) {
   const qc = useQueryClient();
@@ -59,7 +48,7 @@ function StageDialog({ name, v, to, revision, onClose }: { name: string; v: Mode
           Reason {to === 'production' ? '(a project can require one)' : '(optional)'}
         </label>
         <input id="stage-reason" className="input" value={reason} onChange={(e) => setReason(e.target.value)} placeholder="better recall on last week's data" autoFocus />
-        <ErrorNote error={change.error} />
+        <FormError error={change.error} />
         <div className="mt-5 flex justify-end gap-2">
           <button type="button" className="btn" onClick={onClose}>
             Keep it
@@ -96,7 +85,7 @@ function AliasDialog({ name, v, onClose }: { name: string; v: ModelVersion; onCl
           Alias
         </label>
         <input id="alias-name" className="input font-mono" value={alias} onChange={(e) => setAlias(e.target.value)} autoFocus />
-        <ErrorNote error={set.error} />
+        <FormError error={set.error} />
         <div className="mt-5 flex justify-end gap-2">
           <button type="button" className="btn" onClick={onClose}>
             Cancel
@@ -143,7 +132,7 @@ function CardEditor({ name, card, version }: { name: string; card: string; versi
       {editing ? (
         <div>
           <textarea className="input min-h-40 font-mono text-[12.5px]" value={text} onChange={(e) => setText(e.target.value)} aria-label={version === undefined ? 'model card (markdown)' : `card of version ${version} (markdown)`} />
-          <ErrorNote error={save.error} />
+          <FormError error={save.error} />
           <div className="mt-2 flex justify-end gap-2">
             <button className="btn" onClick={() => setEditing(false)}>
               Cancel

@@ -3,8 +3,8 @@ import type { Model, ModelStage } from '@workbench/api';
 import { Package, Plus } from 'lucide-react';
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { EmptyState, ErrorState, Modal, PageHeader, SkeletonRows, cx } from '../components/ui';
-import { api, describeError } from '../lib/api';
+import { EmptyState, ErrorState, Modal, PageHeader, SkeletonRows, cx, FormError } from '../components/ui';
+import { api } from '../lib/api';
 import { timeAgo } from '../lib/format';
 import { toast } from '../lib/toast';
 
@@ -74,12 +74,7 @@ function RegisterDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (
             <input id="reg-name" className="input" value={name} onChange={(e) => setName(e.target.value)} placeholder="fraud-classifier" />
           </div>
         </div>
-        {reg.error ? (
-          <div role="alert" className="mt-3 rounded-lg bg-red-50 px-3 py-2 text-[13px] text-red-800 dark:bg-red-500/10 dark:text-red-200">
-            {describeError(reg.error).title}
-            {describeError(reg.error).hint && <div className="text-xs opacity-80">{describeError(reg.error).hint}</div>}
-          </div>
-        ) : null}
+        <FormError error={reg.error} />
         <div className="mt-5 flex justify-end gap-2">
           <button type="button" className="btn" onClick={() => onOpenChange(false)}>
             Cancel

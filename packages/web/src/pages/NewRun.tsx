@@ -2,8 +2,8 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { Minus, Play, Plus } from 'lucide-react';
 import { useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
-import { EmptyState, ErrorState, PageHeader, cx } from '../components/ui';
-import { api, describeError } from '../lib/api';
+import { EmptyState, ErrorState, PageHeader, cx, FormError } from '../components/ui';
+import { api } from '../lib/api';
 import { parseParam, splitCommand } from '../lib/command';
 
 export function NewRunPage() {
@@ -176,12 +176,7 @@ export function NewRunPage() {
             </button>
           </div>
         </div>
-        {start.error ? (
-          <div role="alert" className="rounded-lg bg-red-50 px-3 py-2 text-[13px] text-red-800 dark:bg-red-500/10 dark:text-red-200">
-            {describeError(start.error).title}
-            {describeError(start.error).hint && <div className="text-xs opacity-80">{describeError(start.error).hint}</div>}
-          </div>
-        ) : null}
+        <FormError error={start.error} className="" />
         <div className="flex justify-end">
           <button type="submit" className="btn btn-primary" disabled={!canStart || start.isPending} data-testid="start-run">
             <Play size={14} /> {start.isPending ? 'Starting…' : 'Start run'}

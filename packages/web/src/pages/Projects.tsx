@@ -5,7 +5,7 @@ import { Boxes, Database, MoreHorizontal, Pencil, Plus, RotateCcw, Trash2 } from
 import { useEffect, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { RunsTable } from '../components/RunsTable';
-import { ConfirmDialog, EmptyState, ErrorState, Modal, PageHeader, Section, SkeletonRows } from '../components/ui';
+import { ConfirmDialog, EmptyState, ErrorState, Modal, PageHeader, Section, SkeletonRows, FormError } from '../components/ui';
 import { api, describeError } from '../lib/api';
 import { formatBytes, shortHash, timeAgo } from '../lib/format';
 import { toast } from '../lib/toast';
@@ -28,12 +28,7 @@ function ProjectForm({ initial, submitLabel, busy, error, onSubmit, onCancel }: 
         Description <span className="font-normal">(optional)</span>
       </label>
       <textarea id="project-description" className="input h-20 py-1.5" value={description} onChange={(e) => setDescription(e.target.value)} />
-      {error ? (
-        <div role="alert" className="mt-3 rounded-lg bg-red-50 px-3 py-2 text-[13px] text-red-800 dark:bg-red-500/10 dark:text-red-200">
-          {describeError(error).title}
-          {describeError(error).hint && <div className="text-xs opacity-80">{describeError(error).hint}</div>}
-        </div>
-      ) : null}
+      <FormError error={error} />
       <div className="mt-5 flex justify-end gap-2">
         <button type="button" className="btn" onClick={onCancel}>
           Cancel
