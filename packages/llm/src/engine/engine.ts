@@ -58,6 +58,11 @@ export class LlmEngine {
   readonly defaultKeepAliveMs: number;
   private readonly maxContextSize: number;
   private closed = false;
+  /**
+   * Running totals in llama.cpp's server terms, published at /metrics so a monitor reads live
+   * rates from the engine's own counters. Tokens count as they are produced, not at the end.
+   */
+  readonly counters = { promptTokens: 0, promptNs: 0, predictedTokens: 0, predictedNs: 0, processing: 0, deferred: 0 };
 
   constructor(private readonly opts: EngineOptions = {}) {
     this.threads = Math.max(1, opts.threads ?? os.availableParallelism());
@@ -133,9 +138,17 @@ export class LlmEngine {
     const entry = this.resolve(req.model);
     const { loaded: l, loadNs } = await this.loadTimed(entry, req.numCtx);
     const tQueue = now();
-    const release = await this.admit(l, req.signal);
+    this.counters.deferred++;
+    let release: () => void;
+    try {
+      release = await this.admit(l, req.signal);
+    } finally {
+      this.counters.deferred--;
+    }
     const queueNs = nsSince(tQueue);
     const sequence = l.context.getSequence();
+    this.counters.processing++;
+    let evalFrom: bigint | undefined;
     try {
       const { tokens, stopTokens, stopStrings } = this.promptTokens(l, req);
       const ctx = l.context.contextSize;
@@ -166,11 +179,17 @@ export class LlmEngine {
         });
         try {
           for await (const token of iterator) {
-            tFirst ??= now();
+            if (tFirst === undefined) {
+              tFirst = now();
+              this.counters.promptTokens += promptTokens;
+              this.counters.promptNs += Number(tFirst - tPrompt);
+              evalFrom = tFirst;
+            }
             if (req.signal?.aborted) throw new GenerationAbortedError();
             if (l.model.isEogToken(token) || stopTokens.has(token)) break;
             generated.push(token);
             completionTokens++;
+            this.counters.predictedTokens++;
             if (text.push(token)) break;
             if (completionTokens >= maxTokens) {
               doneReason = 'length';
@@ -202,6 +221,8 @@ export class LlmEngine {
       if (req.signal?.aborted && !(err instanceof UserError)) throw new GenerationAbortedError();
       throw err;
     } finally {
+      if (evalFrom !== undefined) this.counters.predictedNs += Number(now() - evalFrom);
+      this.counters.processing--;
       sequence.dispose();
       release();
       this.touch(l, req.keepAliveMs);

@@ -1,6 +1,7 @@
 import { Ollama } from 'ollama';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { parseLlamaCppMetrics } from '../runtimes/wire.js';
 import { startTinyServer, type TinyServer } from './testing.js';
 
 let srv: TinyServer;
@@ -189,6 +190,20 @@ describe('serving', () => {
         .end();
     });
     expect(status).toBe(403);
+  });
+});
+
+describe('engine counters at /metrics', () => {
+  test('llama.cpp-named counters grow by exactly what a generation reports', async () => {
+    const read = async () => parseLlamaCppMetrics(await (await fetch(`${srv.url}/metrics`)).text())!;
+    const before = await read();
+    const ollama = new Ollama({ host: srv.url });
+    const r = await ollama.generate({ model: srv.model, prompt: 'count me', stream: false, options: { num_predict: 6, temperature: 0 } });
+    const after = await read();
+    expect(after.predictedTokensTotal! - before.predictedTokensTotal!).toBe(r.eval_count);
+    expect(after.promptTokensTotal! - before.promptTokensTotal!).toBe(r.prompt_eval_count);
+    expect(after.requestsProcessing).toBe(0);
+    expect(after.predictedTokensPerSecond).toBeGreaterThan(0);
   });
 });
 

@@ -68,7 +68,26 @@ export function createLlmServer(opts: LlmServerOptions): FastifyInstance {
   // OPTIONS preflights are answered in onRequest; this route only makes them reach it.
   app.options('*', async (_req, reply) => reply.code(204).send());
 
+  // llama.cpp's server metric names, so a monitor (ours, Prometheus) reads live rates here too.
+  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(engineMetricsText(opts.engine.counters)));
+
   registerOllamaRoutes(app, opts.engine, opts.version);
   registerOpenAiRoutes(app, opts.engine);
   return app;
+}
+
+/** The engine's counters as Prometheus text under llama.cpp's server names. */
+export function engineMetricsText(c: LlmEngine['counters']): string {
+  const rate = (tokens: number, ns: number) => (ns > 0 ? tokens / (ns / 1e9) : 0);
+  const rows: Array<[string, 'counter' | 'gauge', string, number]> = [
+    ['prompt_tokens_total', 'counter', 'Number of prompt tokens processed.', c.promptTokens],
+    ['prompt_seconds_total', 'counter', 'Prompt process time.', c.promptNs / 1e9],
+    ['tokens_predicted_total', 'counter', 'Number of generation tokens processed.', c.predictedTokens],
+    ['tokens_predicted_seconds_total', 'counter', 'Predict process time.', c.predictedNs / 1e9],
+    ['prompt_tokens_seconds', 'gauge', 'Average prompt throughput in tokens/s.', rate(c.promptTokens, c.promptNs)],
+    ['predicted_tokens_seconds', 'gauge', 'Average generation throughput in tokens/s.', rate(c.predictedTokens, c.predictedNs)],
+    ['requests_processing', 'gauge', 'Number of requests processing.', c.processing],
+    ['requests_deferred', 'gauge', 'Number of requests deferred.', c.deferred],
+  ];
+  return rows.map(([name, type, help, v]) => `# HELP llamacpp:${name} ${help}\n# TYPE llamacpp:${name} ${type}\nllamacpp:${name} ${v}\n`).join('');
 }
