@@ -77,7 +77,9 @@ export class LlmMonitor {
         if (c.predictedTokensTotal !== null && prev.predicted !== null && c.predictedTokensTotal >= prev.predicted) decode = (c.predictedTokensTotal - prev.predicted) / dt;
         if (c.promptTokensTotal !== null && prev.prompt !== null && c.promptTokensTotal >= prev.prompt) prefill = (c.promptTokensTotal - prev.prompt) / dt;
       }
-      const generating = c.requestsProcessing !== null ? c.requestsProcessing > 0 : decode !== null ? decode > 0 : null;
+      // Busy now, or tokens were produced since the last sample (short requests fall between samples).
+      const busy = (c.requestsProcessing ?? 0) > 0 || (decode ?? 0) > 0 || (prefill ?? 0) > 0;
+      const generating = busy ? true : c.requestsProcessing !== null || decode !== null ? false : null;
       return { generating, decodeTokPerS: decode, prefillTokPerS: prefill, source: 'engine counters (/metrics), tokens per sampling interval' };
     }
     const active = this.expiryMoved(st);
