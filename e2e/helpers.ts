@@ -175,6 +175,16 @@ export interface AxeViolation {
 export async function expectAccessible(page: Page, name: string, opts: { exclude?: string[]; disableRules?: string[] } = {}): Promise<AxeViolation[]> {
   // Evaluated through the DevTools protocol, not a <script> tag: the app's CSP forbids inline scripts.
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(readFileSync(path.join(root, 'node_modules/axe-core/axe.min.js'), 'utf8'));
+  // A dialog still fading in has its text at part opacity: axe would measure that contrast.
+  // (Endless ones, such as a loading skeleton's pulse, are left running.)
+  await page.evaluate(() =>
+    Promise.all(
+      document
+        .getAnimations()
+        .filter((a) => Number.isFinite(Number(a.effect?.getComputedTiming().endTime)))
+        .map((a) => a.finished.catch(() => undefined)),
+    ),
+  );
   const violations = await page.evaluate(
     async ({ exclude, disableRules }) => {
       const axe = (window as unknown as { axe: { run: (ctx: unknown, o: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe;

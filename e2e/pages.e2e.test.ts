@@ -48,6 +48,11 @@ describe('every page: accessible, and a screenshot of each', () => {
     ['run', () => `/runs/${ids[0]}`, 'metric-card'],
     ['compare', () => `/compare?runs=${ids.join(',')}`, 'compare-chart'],
     ['new-run', () => '/runs/new', 'start-run'],
+    // The capability pages as a new user first meets them (their own tests cover them full).
+    ['models-empty', () => '/models', 'empty-state'],
+    ['plan', () => '/plan', 'plan-total'],
+    ['llm-none-running', () => '/llm', 'llm-endpoints'],
+    ['playground', () => '/playground', 'playground'],
     ['settings', () => '/settings', 'workspace-size'],
     ['not-found', () => '/no/such/page', 'empty-state'],
   ];

@@ -35,7 +35,7 @@ export function PlaygroundPage() {
   }, [endpoint, modelName]);
 
   return (
-    <div className="space-y-5 [--wb-accent:#2563eb] dark:[--wb-assistant-bubble:#27272a] dark:[--wb-border:#3f3f46] dark:[--wb-muted:#a1a1aa] dark:[--wb-surface:#18181b] dark:[--wb-text:#f4f4f5] dark:[--wb-user-bubble:#1e3a8a]" data-testid="playground">
+    <div className="space-y-5 [--wb-accent:#2563eb] dark:[--wb-assistant-bubble:#27272a] dark:[--wb-border:#3f3f46] dark:[--wb-error:#f87171] dark:[--wb-muted:#a1a1aa] dark:[--wb-surface:#18181b] dark:[--wb-text:#f4f4f5] dark:[--wb-user-bubble:#1e3a8a]" data-testid="playground">
       <PageHeader title="Playground" subtitle="Chat with a model on a local endpoint: wb llm serve, Ollama or any OpenAI-compatible server" />
       <div className="grid gap-5 lg:grid-cols-[320px_1fr]">
         <div className="space-y-5">
