@@ -3,11 +3,11 @@ import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { OperationalError, UserError, notFound } from '@workbench/core';
-import type { Llama, LlamaContext, LlamaEmbeddingContext, LlamaModel, ChatHistoryItem, Token, ChatWrapper } from 'node-llama-cpp';
+import type { Llama, LlamaContext, LlamaEmbeddingContext, LlamaGrammar, LlamaGrammarEvaluationState, LlamaModel, ChatHistoryItem, Token, ChatWrapper } from 'node-llama-cpp';
 import { DEFAULT_KEEP_ALIVE_MS } from './keep-alive.js';
 import { TextStream } from './decode.js';
 import { FairQueue, QueueAbortedError, QueueFullError } from './queue.js';
-import type { EmbedResult, GenerateRequest, GenerateResult, LoadedModelInfo, ModelEntry } from './types.js';
+import type { EmbedResult, GenerateRequest, GenerateResult, LoadedModelInfo, ModelEntry, OutputConstraint } from './types.js';
 
 export interface EngineOptions {
   /** false: CPU only (default). 'auto': use a GPU build when node-llama-cpp has one for this machine. */
@@ -58,6 +58,8 @@ export class LlmEngine {
   readonly defaultKeepAliveMs: number;
   private readonly maxContextSize: number;
   private closed = false;
+  /** Compiled grammars by constraint, most recently used last: compiling a schema is not free. */
+  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
   /**
    * Running totals in llama.cpp's server terms, published at /metrics so a monitor reads live
    * rates from the engine's own counters. Tokens count as they are produced, not at the end.
@@ -137,6 +139,13 @@ export class LlmEngine {
     const tStart = now();
     const entry = this.resolve(req.model);
     const { loaded: l, loadNs } = await this.loadTimed(entry, req.numCtx);
+    let grammar: LlamaGrammar | undefined;
+    try {
+      grammar = req.constraint ? await this.grammar(req.constraint) : undefined;
+    } catch (err) {
+      this.touch(l, undefined);
+      throw err;
+    }
     const tQueue = now();
     this.counters.deferred++;
     let release: () => void;
@@ -160,7 +169,9 @@ export class LlmEngine {
         });
       const room = ctx - promptTokens;
       const maxTokens = req.maxTokens === undefined || req.maxTokens < 0 ? room : Math.min(Math.floor(req.maxTokens), room);
-      const text = new TextStream(l.model, [...stopStrings, ...(req.stop ?? []).filter((x) => x.length > 0)], req.onText);
+      const grammarStops = (grammar?.stopGenerationTriggers ?? []).map(triggerText);
+      const text = new TextStream(l.model, [...stopStrings, ...grammarStops, ...(req.stop ?? [])].filter((x) => x.length > 0), req.onText);
+      const grammarState = grammar ? await this.grammarState(l.model, grammar) : undefined;
       const generated: Token[] = [];
       const penalty = req.repeatPenalty;
       let completionTokens = 0;
@@ -175,6 +186,7 @@ export class LlmEngine {
           ...(req.minP !== undefined ? { minP: req.minP } : {}),
           ...(req.seed !== undefined ? { seed: req.seed } : {}),
           ...(penalty !== undefined && penalty !== 1 ? { repeatPenalty: { punishTokens: () => generated.slice(-64), penalty } } : {}),
+          ...(grammarState ? { grammarEvaluationState: grammarState } : {}),
           yieldEogToken: true,
         });
         try {
@@ -205,7 +217,8 @@ export class LlmEngine {
       if (req.signal?.aborted) throw new GenerationAbortedError();
       return {
         model: entry.name,
-        text: text.output,
+        // A grammar may allow trailing whitespace the model keeps writing; it is no part of the value.
+        text: grammar?.trimWhitespaceSuffix ? text.output.trimEnd() : text.output,
         promptTokens,
         completionTokens,
         doneReason,
@@ -227,6 +240,37 @@ export class LlmEngine {
       release();
       this.touch(l, req.keepAliveMs);
     }
+  }
+
+  private grammar(c: OutputConstraint): Promise<LlamaGrammar> {
+    const key = JSON.stringify(c);
+    let p = this.grammars.get(key);
+    if (p) {
+      this.grammars.delete(key);
+      this.grammars.set(key, p);
+      return p;
+    }
+    p = (async () => {
+      const llama = await this.llama();
+      if (c.kind === 'json') return llama.getGrammarFor('json');
+      try {
+        return await llama.createGrammarForJsonSchema(c.schema as Parameters<Llama['createGrammarForJsonSchema']>[0]);
+      } catch (err) {
+        throw new UserError('INVALID_INPUT', `the JSON schema cannot be turned into a grammar: ${(err as Error).message}`, {
+          hint: 'use the supported subset: type, properties, additionalProperties, items, enum, const, oneOf, $defs/$ref',
+          cause: err,
+        });
+      }
+    })();
+    p.catch(() => this.grammars.delete(key));
+    this.grammars.set(key, p);
+    while (this.grammars.size > 64) this.grammars.delete(this.grammars.keys().next().value!);
+    return p;
+  }
+
+  private async grammarState(model: LlamaModel, grammar: LlamaGrammar): Promise<LlamaGrammarEvaluationState> {
+    const { LlamaGrammarEvaluationState: State } = await import('node-llama-cpp');
+    return new State({ model, grammar });
   }
 
   async embed(name: string, inputs: string[], opts: { keepAliveMs?: number; signal?: AbortSignal } = {}): Promise<EmbedResult> {
@@ -403,7 +447,7 @@ export class LlmEngine {
     for (const m of req.input.messages) {
       if (m.role === 'system') history.push({ type: 'system', text: m.content });
       else if (m.role === 'assistant') history.push({ type: 'model', response: [m.content] });
-      else history.push({ type: 'user', text: m.content }); // tool results read as user turns: the built-in engine has no tool calling
+      else history.push({ type: 'user', text: m.content }); // tool results come labelled by the server; templates differ on a tool role, so they read as user turns
     }
     history.push({ type: 'model', response: [] });
     const state = l.chatWrapper.generateContextState({ chatHistory: history });
@@ -427,6 +471,13 @@ export class LlmEngine {
 
 function defaultModelName(file: string): string {
   return path.basename(file).replace(/\.gguf$/i, '').toLowerCase().replace(/[^a-z0-9._:-]+/g, '-') || 'model';
+}
+
+/** A stop trigger's plain text (node-llama-cpp gives strings, LlamaTexts or token/string lists). */
+function triggerText(t: string | { values: readonly unknown[] } | readonly unknown[]): string {
+  if (typeof t === 'string') return t;
+  const parts: readonly unknown[] = 'values' in t && !Array.isArray(t) ? (t as { values: readonly unknown[] }).values : (t as readonly unknown[]);
+  return parts.filter((v): v is string => typeof v === 'string').join('');
 }
 
 function normalize(v: number[]): number[] {

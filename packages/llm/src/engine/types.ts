@@ -24,9 +24,16 @@ export interface SamplingOptions {
   stop?: string[];
 }
 
+/**
+ * A grammar the output must follow, applied token by token: `json` is any JSON object, `json-schema`
+ * a value of the given schema (node-llama-cpp's JSON-schema subset; every listed property is written).
+ */
+export type OutputConstraint = { kind: 'json' } | { kind: 'json-schema'; schema: object };
+
 export interface GenerateRequest extends SamplingOptions {
   model: string;
   input: GenerationInput;
+  constraint?: OutputConstraint;
   /** Milliseconds to keep the model loaded after this request; Infinity: forever. */
   keepAliveMs?: number;
   /** Context size to run with (Ollama `num_ctx`); the model is reloaded with it when idle. */

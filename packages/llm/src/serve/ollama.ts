@@ -5,6 +5,8 @@ import { parseKeepAlive } from '../engine/keep-alive.js';
 import type { ChatMessageIn, GenerateRequest, GenerateResult, SamplingOptions } from '../engine/types.js';
 import { LazyStream, badInput, bodyOf, clientGone, describeError, num, nowIso, stopList, str, type Body } from './http.js';
 import { modelFacts } from './model-info.js';
+import { constraintFromOllamaFormat } from './structured.js';
+import { callAsText, forcedCallConstraint, parseToolCall, readToolChoice, readTools, toolResultText, withToolPrompt, type ToolCall } from './tools.js';
 
 /**
  * Ollama's native API (https://github.com/ollama/ollama/blob/main/docs/api.md): same paths,
@@ -65,7 +67,7 @@ export function registerOllamaRoutes(app: FastifyInstance, engine: LlmEngine, ve
         template: f.chatTemplate ?? '',
         details: f.details,
         model_info: f.modelInfo,
-        capabilities: f.embeddingOnly ? ['embedding'] : ['completion'],
+        capabilities: f.embeddingOnly ? ['embedding'] : ['completion', 'tools'],
         modified_at: entry.modifiedAt.toISOString(),
       };
     } catch (err) {
@@ -81,12 +83,12 @@ export function registerOllamaRoutes(app: FastifyInstance, engine: LlmEngine, ve
       const prompt = str(b.prompt, 'prompt') ?? '';
       if (Array.isArray(b.images) && b.images.length) throw noVision(model);
       if (b.suffix) throw new UserError('INVALID_INPUT', `model '${model}' does not support insert (suffix)`, { hint: 'send the prompt without suffix' });
-      rejectUnbuilt(b, model);
+      const constraint = constraintFromOllamaFormat(b.format);
       if (prompt === '') return await loadOrUnload(reply, engine, model, keepAliveMs, (reason) => ({ response: '', done_reason: reason }));
       const system = str(b.system, 'system');
       const input: GenerateRequest['input'] =
         b.raw === true ? { kind: 'raw', prompt } : { kind: 'chat', messages: [...(system ? [{ role: 'system' as const, content: system }] : []), { role: 'user', content: prompt }] };
-      return await run(reply, engine, b, { model, input, keepAliveMs, ...samplingFromOptions(b.options) }, (text) => ({ response: text }), () => ({ response: '' }));
+      return await run(reply, engine, b, { model, input, keepAliveMs, constraint, ...samplingFromOptions(b.options) }, (text) => ({ response: text }), () => ({ response: '' }));
     } catch (err) {
       return sendError(reply, err);
     }
@@ -100,17 +102,29 @@ export function registerOllamaRoutes(app: FastifyInstance, engine: LlmEngine, ve
       if (b.messages !== undefined && !Array.isArray(b.messages)) throw badInput('messages must be a list');
       const messages = ((b.messages as unknown[] | undefined) ?? []).map(readMessage);
       if (messages.some((m) => m.images?.length)) throw noVision(model);
-      if (Array.isArray(b.tools) && b.tools.length) throw new UserError('INVALID_INPUT', `model '${model}' does not support tools`, { hint: 'the built-in engine has no tool calling; send the request without tools' });
       if (b.think === true) throw new UserError('INVALID_INPUT', `model '${model}' does not support thinking`);
-      rejectUnbuilt(b, model);
+      const tools = readTools(b.tools);
+      // Ollama has no tool_choice (the model decides); Workbench also reads OpenAI's values here.
+      const choice = readToolChoice(b.tool_choice, tools);
+      const useTools = tools.length > 0 && choice.kind !== 'none';
+      const forced = useTools ? forcedCallConstraint(tools, choice) : undefined;
+      const format = constraintFromOllamaFormat(b.format);
+      if (forced && format) throw badInput('format and a forced tool_choice cannot be combined: a forced call already has its own shape');
       if (messages.length === 0) return await loadOrUnload(reply, engine, model, keepAliveMs, (reason) => ({ message: { role: 'assistant', content: '' }, done_reason: reason }));
+      const chatMessages = useTools ? withToolPrompt(messages, tools) : messages;
+      const asMessage = (text: string) => {
+        const call = useTools ? parseToolCall(text, tools) : undefined;
+        return { message: call ? { role: 'assistant', content: '', tool_calls: [{ function: { name: call.name, arguments: call.arguments } }] } : { role: 'assistant', content: text } };
+      };
       return await run(
         reply,
         engine,
         b,
-        { model, input: { kind: 'chat', messages }, keepAliveMs, ...samplingFromOptions(b.options) },
+        { model, input: { kind: 'chat', messages: chatMessages }, keepAliveMs, constraint: forced ?? format, ...samplingFromOptions(b.options) },
         (text) => ({ message: { role: 'assistant', content: text } }),
         () => ({ message: { role: 'assistant', content: '' } }),
+        // With tools the reply is known to be a call or text only at its end, so it comes in one piece.
+        useTools ? asMessage : undefined,
       );
     } catch (err) {
       return sendError(reply, err);
@@ -161,17 +175,23 @@ function noVision(model: string): UserError {
   return new UserError('INVALID_INPUT', `model '${model}' cannot read images: the built-in engine has no vision support`, { hint: 'send text only, or use a vision model in Ollama or llama.cpp server' });
 }
 
-function rejectUnbuilt(b: Body, model: string): void {
-  if (b.format !== undefined && b.format !== null && b.format !== '')
-    throw new UserError('INVALID_INPUT', `structured output (format) is not built into Workbench's engine yet (model '${model}')`, { hint: 'send the request without format' });
-}
-
 function readMessage(v: unknown, i: number): ChatMessageIn {
   const m = v as Body;
   if (!m || typeof m !== 'object') throw badInput(`messages[${i}] must be an object`);
   const role = m.role;
   if (role !== 'system' && role !== 'user' && role !== 'assistant' && role !== 'tool') throw badInput(`messages[${i}].role must be system, user, assistant or tool`);
-  const content = str(m.content, `messages[${i}].content`) ?? '';
+  let content = str(m.content, `messages[${i}].content`) ?? '';
+  if (role === 'assistant' && Array.isArray(m.tool_calls) && m.tool_calls.length) {
+    const calls = m.tool_calls.map((c: Body, k): ToolCall => {
+      const fn = c?.function as Body | undefined;
+      if (typeof fn?.name !== 'string') throw badInput(`messages[${i}].tool_calls[${k}].function.name must be a string`);
+      const args = fn.arguments ?? {};
+      if (typeof args !== 'object' || Array.isArray(args)) throw badInput(`messages[${i}].tool_calls[${k}].function.arguments must be an object`);
+      return { name: fn.name, arguments: args as Record<string, unknown> };
+    });
+    content = [content, callAsText(calls)].filter(Boolean).join('\n');
+  }
+  if (role === 'tool') content = toolResultText(content, str(m.tool_name, `messages[${i}].tool_name`) ?? str(m.name, `messages[${i}].name`));
   return { role, content, ...(Array.isArray(m.images) ? { images: m.images } : {}) };
 }
 
@@ -219,18 +239,19 @@ function metrics(r: GenerateResult): Body {
   };
 }
 
-async function run(reply: FastifyReply, engine: LlmEngine, b: Body, req: GenerateRequest, chunk: (text: string) => Body, last: () => Body) {
+/** `whole`: the reply is shaped from its complete text (tool calls), so a stream sends it in one chunk at the end. */
+async function run(reply: FastifyReply, engine: LlmEngine, b: Body, req: GenerateRequest, chunk: (text: string) => Body, last: () => Body, whole?: (text: string) => Body) {
   const signal = clientGone(reply);
   const model = req.model;
   if (b.stream === false) {
-    let text = '';
-    const r = await engine.generate({ ...req, signal, onText: (t) => (text += t) });
-    const full = chunk(text);
+    const r = await engine.generate({ ...req, signal });
+    const full = (whole ?? chunk)(r.text);
     return reply.send({ model, created_at: nowIso(), ...full, done: true, ...metrics(r) });
   }
   const stream = new LazyStream(reply, 'application/x-ndjson');
   try {
-    const r = await engine.generate({ ...req, signal, onText: (t) => stream.write(JSON.stringify({ model, created_at: nowIso(), ...chunk(t), done: false }) + '\n') });
+    const r = await engine.generate({ ...req, signal, ...(whole ? {} : { onText: (t: string) => stream.write(JSON.stringify({ model, created_at: nowIso(), ...chunk(t), done: false }) + '\n') }) });
+    if (whole && r.text) stream.write(JSON.stringify({ model, created_at: nowIso(), ...whole(r.text), done: false }) + '\n');
     stream.write(JSON.stringify({ model, created_at: nowIso(), ...last(), done: true, ...metrics(r) }) + '\n');
     stream.end();
   } catch (err) {

@@ -4,6 +4,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { LlmEngine } from '../engine/engine.js';
 import type { ChatMessageIn, GenerateRequest, GenerateResult } from '../engine/types.js';
 import { LazyStream, badInput, bodyOf, clientGone, describeError, num, stopList, str, type Body } from './http.js';
+import { constraintFromResponseFormat } from './structured.js';
+import { callAsText, forcedCallConstraint, parseToolCall, readToolChoice, readTools, toolResultText, withToolPrompt, type ToolCall } from './tools.js';
 
 /**
  * The OpenAI-compatible API (chat completions, completions, models, embeddings), streaming as
@@ -34,17 +36,37 @@ export function registerOpenAiRoutes(app: FastifyInstance, engine: LlmEngine): v
       if (!Array.isArray(b.messages) || b.messages.length === 0) throw badInput('messages must be a non-empty list');
       const messages = b.messages.map(readMessage);
       if (messages.some((m) => m.images?.length)) throw new UserError('INVALID_INPUT', `model '${model}' cannot read images: the built-in engine has no vision support`);
-      if (Array.isArray(b.tools) && b.tools.length) throw new UserError('INVALID_INPUT', `model '${model}' does not support tools`, { hint: 'the built-in engine has no tool calling; send the request without tools' });
-      commonChecks(b, model);
-      const gen: GenerateRequest = { model, input: { kind: 'chat', messages }, ...sampling(b, undefined) };
+      const format = commonChecks(b);
+      const tools = readTools(b.tools);
+      const choice = readToolChoice(b.tool_choice, tools);
+      const useTools = tools.length > 0 && choice.kind !== 'none';
+      const forced = useTools ? forcedCallConstraint(tools, choice) : undefined;
+      if (forced && format) throw badInput('response_format and a forced tool_choice cannot be combined: a forced call already has its own shape');
+      const gen: GenerateRequest = { model, input: { kind: 'chat', messages: useTools ? withToolPrompt(messages, tools) : messages }, constraint: forced ?? format, ...sampling(b, undefined) };
       const id = `chatcmpl-${randomBytes(12).toString('hex')}`;
+      const callOf = (text: string) => (useTools ? parseToolCall(text, tools) : undefined);
+      const wireCall = (c: ToolCall) => ({ id: `call_${randomBytes(12).toString('hex')}`, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.arguments) } });
       return await run(reply, engine, b, gen, {
         id,
         object: 'chat.completion',
-        full: (text, r) => ({ choices: [{ index: 0, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: r.doneReason }] }),
+        full: (text, r) => {
+          const call = callOf(text);
+          const message = call ? { role: 'assistant', content: null, tool_calls: [wireCall(call)] } : { role: 'assistant', content: text };
+          return { choices: [{ index: 0, message, logprobs: null, finish_reason: call ? 'tool_calls' : r.doneReason }] };
+        },
         first: () => ({ choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] }),
         delta: (text) => ({ choices: [{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }] }),
-        finish: (r) => ({ choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: r.doneReason }] }),
+        finish: (r) => ({ choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: callOf(r.text) ? 'tool_calls' : r.doneReason }] }),
+        // With tools the reply is known to be a call or text only at its end, so it streams as one delta.
+        ...(useTools
+          ? {
+              whole: (text: string) => {
+                const call = callOf(text);
+                const delta = call ? { tool_calls: [{ index: 0, ...wireCall(call) }] } : { content: text };
+                return { choices: [{ index: 0, delta, logprobs: null, finish_reason: null }] };
+              },
+            }
+          : {}),
       });
     } catch (err) {
       return sendError(reply, err);
@@ -60,9 +82,9 @@ export function registerOpenAiRoutes(app: FastifyInstance, engine: LlmEngine): v
       if (typeof prompt !== 'string') throw badInput('prompt must be a string (lists of prompts and token arrays are not supported)');
       if (b.suffix) throw new UserError('INVALID_INPUT', `model '${model}' does not support insert (suffix)`);
       if (b.echo === true) throw new UserError('INVALID_INPUT', 'echo is not supported');
-      commonChecks(b, model);
+      const constraint = commonChecks(b);
       // OpenAI's own default for this endpoint is 16 tokens.
-      const gen: GenerateRequest = { model, input: { kind: 'raw', prompt }, ...sampling(b, 16) };
+      const gen: GenerateRequest = { model, input: { kind: 'raw', prompt }, constraint, ...sampling(b, 16) };
       const id = `cmpl-${randomBytes(12).toString('hex')}`;
       return await run(reply, engine, b, gen, {
         id,
@@ -109,11 +131,11 @@ function requireModel(b: Body): string {
   return m;
 }
 
-function commonChecks(b: Body, model: string): void {
+/** Checks both completion endpoints share; returns the output grammar response_format asks for. */
+function commonChecks(b: Body) {
   const n = num(b.n, 'n');
   if (n !== undefined && n !== 1) throw badInput('n must be 1: one choice per request');
-  const rf = b.response_format as Body | undefined;
-  if (rf && rf.type !== 'text') throw new UserError('INVALID_INPUT', `structured output (response_format) is not built into Workbench's engine yet (model '${model}')`);
+  return constraintFromResponseFormat(b.response_format);
 }
 
 function sampling(b: Body, defaultMax: number | undefined) {
@@ -137,7 +159,27 @@ function readMessage(v: unknown, i: number): ChatMessageIn {
   let role = m.role;
   if (role === 'developer') role = 'system';
   if (role !== 'system' && role !== 'user' && role !== 'assistant' && role !== 'tool') throw badInput(`messages[${i}].role must be system, developer, user, assistant or tool`);
-  if (typeof m.content === 'string' || m.content === null || m.content === undefined) return { role, content: (m.content as string | null) ?? '' };
+  const read = readContent(m, i);
+  if (role === 'assistant' && Array.isArray(m.tool_calls) && m.tool_calls.length) read.content = [read.content, callAsText(m.tool_calls.map((c: Body, k) => readCall(c, i, k)))].filter(Boolean).join('\n');
+  if (role === 'tool') read.content = toolResultText(read.content, str(m.name, `messages[${i}].name`));
+  return { role, ...read };
+}
+
+function readCall(c: Body, i: number, k: number): ToolCall {
+  const fn = c?.function as Body | undefined;
+  if (typeof fn?.name !== 'string' || typeof fn.arguments !== 'string') throw badInput(`messages[${i}].tool_calls[${k}] must be {function: {name, arguments: string}}`);
+  let args: unknown;
+  try {
+    args = JSON.parse(fn.arguments);
+  } catch {
+    throw badInput(`messages[${i}].tool_calls[${k}].function.arguments is not valid JSON`);
+  }
+  if (!args || typeof args !== 'object' || Array.isArray(args)) throw badInput(`messages[${i}].tool_calls[${k}].function.arguments must be a JSON object`);
+  return { name: fn.name, arguments: args as Record<string, unknown> };
+}
+
+function readContent(m: Body, i: number): { content: string; images?: unknown[] } {
+  if (typeof m.content === 'string' || m.content === null || m.content === undefined) return { content: (m.content as string | null) ?? '' };
   if (!Array.isArray(m.content)) throw badInput(`messages[${i}].content must be a string or a list of parts`);
   let content = '';
   const images: unknown[] = [];
@@ -146,7 +188,7 @@ function readMessage(v: unknown, i: number): ChatMessageIn {
     else if (part?.type === 'image_url') images.push(part.image_url);
     else throw badInput(`messages[${i}].content has a part of unsupported type ${JSON.stringify(part?.type)}`);
   }
-  return { role, content, ...(images.length ? { images } : {}) };
+  return { content, ...(images.length ? { images } : {}) };
 }
 
 /** llama.cpp server's `timings` block (milliseconds), from the engine's nanosecond counters. */
@@ -172,6 +214,8 @@ interface Shapes {
   first: (() => Body) | undefined;
   delta: (text: string) => Body;
   finish: (r: GenerateResult) => Body;
+  /** Shapes the reply from its complete text: a stream then sends it as one delta at the end. */
+  whole?: (text: string) => Body;
 }
 
 async function run(reply: FastifyReply, engine: LlmEngine, b: Body, gen: GenerateRequest, s: Shapes) {
@@ -179,9 +223,8 @@ async function run(reply: FastifyReply, engine: LlmEngine, b: Body, gen: Generat
   const created = Math.floor(Date.now() / 1000);
   const head = { id: s.id, created, model: gen.model, system_fingerprint: 'workbench' };
   if (b.stream !== true) {
-    let text = '';
-    const r = await engine.generate({ ...gen, signal, onText: (t) => (text += t) });
-    return reply.send({ ...head, object: s.object, ...s.full(text, r), usage: usage(r), timings: timings(r) });
+    const r = await engine.generate({ ...gen, signal });
+    return reply.send({ ...head, object: s.object, ...s.full(r.text, r), usage: usage(r), timings: timings(r) });
   }
   const includeUsage = (b.stream_options as Body | undefined)?.include_usage === true;
   const chunkObject = s.object === 'chat.completion' ? 'chat.completion.chunk' : 'text_completion';
@@ -192,13 +235,18 @@ async function run(reply: FastifyReply, engine: LlmEngine, b: Body, gen: Generat
     const r = await engine.generate({
       ...gen,
       signal,
-      onText: (t) => {
-        if (first && s.first) send(s.first());
-        first = false;
-        send(s.delta(t));
-      },
+      ...(s.whole
+        ? {}
+        : {
+            onText: (t: string) => {
+              if (first && s.first) send(s.first());
+              first = false;
+              send(s.delta(t));
+            },
+          }),
     });
     if (first && s.first) send(s.first());
+    if (s.whole && r.text) send(s.whole(r.text));
     send({ ...s.finish(r), timings: timings(r) });
     if (includeUsage) send({ choices: [], usage: usage(r) });
     stream.write('data: [DONE]\n\n');

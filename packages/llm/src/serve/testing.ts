@@ -24,12 +24,13 @@ export interface TinyServer {
 }
 
 /** The built-in engine serving a tiny model in-process on a free loopback port. */
-export async function startTinyServer(opts: EngineOptions & { name?: string } = {}): Promise<TinyServer> {
+export async function startTinyServer(opts: EngineOptions & { name?: string; modelOptions?: Partial<typeof TINY> } = {}): Promise<TinyServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'wb-llm-'));
-  const model = opts.name ?? 'tiny';
-  const file = await writeTestModel(dir, model);
+  const { name, modelOptions, ...engineOptions } = opts;
+  const model = name ?? 'tiny';
+  const file = await writeTestModel(dir, model, modelOptions);
   // One thread: on a busy 2-core machine two spinning llama.cpp threads run hundreds of times slower.
-  const engine = new LlmEngine({ threads: 1, ...opts });
+  const engine = new LlmEngine({ threads: 1, ...engineOptions });
   await engine.addModel(file, { name: model });
   const app = createLlmServer({ engine, version: '0.0.0-test' });
   await app.listen({ host: '127.0.0.1', port: 0 });
