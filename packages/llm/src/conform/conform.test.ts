@@ -5,13 +5,15 @@ import { runConformance } from './suite.js';
 
 let srv: TinyServer;
 beforeAll(async () => {
-  srv = await startTinyServer();
+  // The tool checks' prompts (tool descriptions in a byte-level vocabulary) need more than 512 tokens.
+  srv = await startTinyServer({ modelOptions: { contextLength: 2048 } });
 }, 60_000);
 afterAll(async () => srv?.close());
 
 /**
  * A deliberately broken server: the real engine behind a proxy that reports durations in
- * milliseconds and forgets the closing `data: [DONE]`.
+ * milliseconds, forgets the closing `data: [DONE]`, cuts the last character off Ollama replies
+ * (so JSON replies no longer parse) and sends tool-call arguments in the other API's form.
  */
 async function brokenProxy(target: string): Promise<{ url: string; server: Server }> {
   const server = createServer(async (req, res) => {
@@ -26,9 +28,17 @@ async function brokenProxy(target: string): Promise<{ url: string; server: Serve
           if (!line.trim()) return line;
           const o = JSON.parse(line);
           for (const k of Object.keys(o)) if (k.endsWith('_duration')) o[k] = Math.round(o[k] / 1e6);
+          if (o.message?.content) o.message.content = o.message.content.slice(0, -1);
+          if (typeof o.response === 'string') o.response = o.response.slice(0, -1);
+          for (const c of o.message?.tool_calls ?? []) c.function.arguments = JSON.stringify(c.function.arguments);
           return JSON.stringify(o);
         })
         .join('\n');
+    if (req.url === '/v1/chat/completions' && text.startsWith('{')) {
+      const o = JSON.parse(text);
+      for (const c of o.choices?.[0]?.message?.tool_calls ?? []) c.function.arguments = JSON.parse(c.function.arguments);
+      text = JSON.stringify(o);
+    }
     text = text.replace('data: [DONE]\n\n', '');
     res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
     res.end(text);
@@ -43,18 +53,27 @@ describe('wb llm conform', () => {
     const failures = report.results.filter((r) => r.status === 'fail');
     expect(failures).toEqual([]);
     expect(report.apis).toEqual({ ollama: true, openai: true });
-    expect(report.passed).toBeGreaterThanOrEqual(14);
-    expect(report.results.find((r) => r.id === 'tools')?.status).toBe('skip');
+    expect(report.passed).toBeGreaterThanOrEqual(24);
+    // Workbench claims tools and structured output: those checks run and pass, none is skipped.
+    for (const id of ['format-schema', 'format-json', 'response-format', 'tools', 'tools-forced', 'tools-required', 'tools-stream', 'tool-result'])
+      for (const r of report.results.filter((x) => x.id === id)) expect(`${r.api}:${id} ${r.status}`).toBe(`${r.api}:${id} pass`);
+    // With a forced choice the tiny model's call is real, not "no call made".
+    expect(report.results.find((r) => r.api === 'ollama' && r.id === 'tools-forced')?.detail).toBe('called set_lights');
   }, 120_000);
 
-  test('a server with millisecond durations and no [DONE] is caught', async () => {
+  test('a server with millisecond durations, no [DONE], broken JSON and wrong tool-call shapes is caught', async () => {
     const broken = await brokenProxy(srv.url);
     try {
       const report = await runConformance(broken.url, { maxTokens: 4, skipUnload: true });
       const failed = Object.fromEntries(report.results.filter((r) => r.status === 'fail').map((r) => [`${r.api}:${r.id}`, r.detail]));
       expect(failed['ollama:durations']).toMatch(/looks like milliseconds/);
       expect(failed['openai:chat-stream']).toMatch(/does not end with data: \[DONE\]/);
-      expect(report.failed).toBeGreaterThanOrEqual(2);
+      expect(failed['ollama:format-schema']).toMatch(/the reply is not JSON/);
+      expect(failed['ollama:format-json']).toMatch(/the reply is not JSON/);
+      expect(failed['ollama:tools-forced']).toMatch(/Ollama tool call arguments must be an object/);
+      expect(failed['openai:tools-required']).toMatch(/OpenAI tool call arguments must be a JSON string/);
+      expect(failed['openai:tools-stream']).toMatch(/does not end with data: \[DONE\]/);
+      expect(report.failed).toBeGreaterThanOrEqual(7);
     } finally {
       broken.server.close();
     }

@@ -119,25 +119,88 @@ function checkUsage(u: unknown, where: string): Obj {
   return u;
 }
 
-function checkToolCalls(calls: unknown, api: 'ollama' | 'openai'): void {
+function checkToolCalls(calls: unknown, api: 'ollama' | 'openai', offered: Record<string, Obj>): string[] {
   expect(Array.isArray(calls), 'tool_calls must be a list');
+  const names: string[] = [];
   for (const c of calls as unknown[]) {
     expect(isObj(c) && isObj(c.function), 'each tool call needs a function object');
     const f = c.function as Obj;
     expect(typeof f.name === 'string', 'tool call function.name must be a string');
-    if (api === 'ollama') expect(isObj(f.arguments), 'Ollama tool call arguments must be an object');
+    const schema = offered[f.name];
+    expect(schema, `the call names '${f.name}', which is not one of the tools offered (${Object.keys(offered).join(', ')})`);
+    let args: unknown = f.arguments;
+    if (api === 'ollama') expect(isObj(args), `Ollama tool call arguments must be an object, got ${JSON.stringify(args)?.slice(0, 60)}`);
     else {
-      expect(typeof f.arguments === 'string', 'OpenAI tool call arguments must be a JSON string');
-      expect(isObj(tryJson(f.arguments as string)), 'OpenAI tool call arguments must be a JSON object in a string');
+      expect(typeof args === 'string', `OpenAI tool call arguments must be a JSON string, got ${typeof args}`);
+      args = tryJson(args as string);
+      expect(isObj(args), 'OpenAI tool call arguments must be a JSON object in a string');
       expect(typeof c.id === 'string' && c.type === 'function', 'OpenAI tool calls need an id and type "function"');
     }
+    const why = schemaMismatch(schema, args, 'arguments');
+    expect(!why, `tool call '${f.name}': ${why}`);
+    names.push(f.name);
   }
+  return names;
+}
+
+/**
+ * Why a value does not match a schema, for the small subset the checks' own schemas use
+ * (object with properties/required/additionalProperties, enum, boolean, string); '' when it does.
+ */
+function schemaMismatch(schema: Obj, v: unknown, at: string): string {
+  if (Array.isArray(schema.enum)) return schema.enum.includes(v) ? '' : `${at} must be one of ${JSON.stringify(schema.enum)}, got ${JSON.stringify(v)}`;
+  if (schema.type === 'boolean') return typeof v === 'boolean' ? '' : `${at} must be a boolean, got ${JSON.stringify(v)}`;
+  if (schema.type === 'string') return typeof v === 'string' ? '' : `${at} must be a string, got ${JSON.stringify(v)}`;
+  if (schema.type === 'object') {
+    if (!isObj(v)) return `${at} must be an object, got ${JSON.stringify(v)?.slice(0, 60)}`;
+    const props = (schema.properties ?? {}) as Record<string, Obj>;
+    for (const k of (schema.required ?? []) as string[]) if (!(k in v)) return `${at}.${k} is missing`;
+    for (const [k, val] of Object.entries(v)) {
+      if (props[k]) {
+        const why = schemaMismatch(props[k], val, `${at}.${k}`);
+        if (why) return why;
+      } else if (schema.additionalProperties === false) return `${at} has a property '${k}' the schema does not allow`;
+    }
+  }
+  return '';
 }
 
 const WEATHER_TOOL = {
   type: 'function',
   function: { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
 };
+
+/** A tool whose arguments are all bounded choices, so a forced call closes within a few tokens. */
+const LIGHTS_PARAMS = { type: 'object', properties: { room: { enum: ['kitchen', 'hall'] }, on: { type: 'boolean' } }, required: ['room', 'on'], additionalProperties: false };
+const LIGHTS_TOOL = { type: 'function', function: { name: 'set_lights', description: 'Switch the lights in a room', parameters: LIGHTS_PARAMS } };
+const FAN_PARAMS = { type: 'object', properties: { speed: { enum: [0, 1, 2] } }, required: ['speed'], additionalProperties: false };
+const FAN_TOOL = { type: 'function', function: { name: 'set_fan', description: 'Set the fan speed', parameters: FAN_PARAMS } };
+const OFFERED: Record<string, Obj> = { get_weather: WEATHER_TOOL.function.parameters, set_lights: LIGHTS_PARAMS, set_fan: FAN_PARAMS };
+
+/** The structured-output checks' schema: bounded values, so any model can close it quickly. */
+const ANSWER_SCHEMA = { type: 'object', properties: { answer: { enum: ['yes', 'no'] }, sure: { type: 'boolean' } }, required: ['answer', 'sure'], additionalProperties: false };
+/** Enough for the JSON above with room for whitespace; a model that cannot close it fails. */
+const STRUCTURED_TOKENS = 256;
+
+/** A structured reply: 4xx means the server refuses the feature (skip); 200 must be valid JSON of the schema. */
+function checkStructured(x: Exchange, content: (v: Obj) => unknown, finish: (v: Obj) => unknown, schema: Obj | undefined): string {
+  if (x.status >= 400 && x.status < 500) throw new Skip(`the server refuses structured output (HTTP ${x.status}: ${x.text.slice(0, 100)})`);
+  expect(x.status === 200, `HTTP ${x.status}: ${x.text.slice(0, 120)}`);
+  const v = tryJson(x.text);
+  expect(isObj(v), 'the response is not a JSON object');
+  const text = content(v);
+  expect(typeof text === 'string', 'the reply has no text content');
+  expect(finish(v) === 'stop', `the JSON did not close within ${STRUCTURED_TOKENS} tokens (finish ${JSON.stringify(finish(v))})`);
+  const parsed = tryJson(text);
+  expect(parsed !== undefined, `the reply is not JSON: ${text.slice(0, 80)}`);
+  if (!schema) {
+    expect(isObj(parsed), `the reply is JSON but not an object: ${text.slice(0, 80)}`);
+    return text.slice(0, 60);
+  }
+  const why = schemaMismatch(schema, parsed, 'reply');
+  expect(!why, why);
+  return text.slice(0, 60);
+}
 
 /** Run every check that applies and report what the server gets wrong. */
 export async function runConformance(url: string, opts: ConformOptions = {}): Promise<ConformReport> {
@@ -258,15 +321,59 @@ export async function runConformance(url: string, opts: ConformOptions = {}): Pr
         expect((ps.models ?? []).some((e) => e.name === m || e.model === m), 'the model is not listed after loading it');
         return 'unload and load';
       });
+    await check('ollama', 'format-schema', '/api/chat with format as a JSON schema answers JSON of that schema', async () => {
+      const x = await call('POST', '/api/chat', { model: needModel(), stream: false, format: ANSWER_SCHEMA, messages: [{ role: 'user', content: 'Is the sky blue? Answer in JSON.' }], options: { num_predict: STRUCTURED_TOKENS, temperature: 0 } });
+      return checkStructured(x, (v) => (v.message as Obj | undefined)?.content, (v) => v.done_reason, ANSWER_SCHEMA);
+    });
+    await check('ollama', 'format-json', '/api/generate with format "json" answers a JSON object', async () => {
+      const x = await call('POST', '/api/generate', { model: needModel(), stream: false, format: 'json', prompt: 'Describe the sea as a JSON object.', options: { num_predict: STRUCTURED_TOKENS, temperature: 0 } });
+      return checkStructured(x, (v) => v.response, (v) => v.done_reason, undefined);
+    });
     await check('ollama', 'tools', 'tool calls have Ollama\'s shape (when the model claims tools)', async () => {
       needModel();
       if (!showCaps?.includes('tools')) throw new Skip('the server does not claim tools for this model');
-      const x = await call('POST', '/api/chat', { model: model, stream: false, messages: [{ role: 'user', content: 'What is the weather in Paris?' }], tools: [WEATHER_TOOL] });
+      const x = await call('POST', '/api/chat', { model, stream: false, messages: [{ role: 'user', content: 'What is the weather in Paris?' }], tools: [WEATHER_TOOL], options: { num_predict: STRUCTURED_TOKENS } });
       const v = tryJson(x.text);
       expect(isObj(v) && isObj(v.message), `HTTP ${x.status}: no message`);
-      if (v.message.tool_calls === undefined) return 'no tool call made (shape not exercised)';
-      checkToolCalls(v.message.tool_calls, 'ollama');
-      return `${(v.message.tool_calls as unknown[]).length} tool call(s)`;
+      if (v.message.tool_calls === undefined || v.message.tool_calls === null) return 'no tool call made (shape not exercised)';
+      return `called ${checkToolCalls(v.message.tool_calls, 'ollama', OFFERED).join(', ')}`;
+    });
+    await check('ollama', 'tools-forced', 'a requested tool call is well formed and its arguments match the schema', async () => {
+      needModel();
+      if (!showCaps?.includes('tools')) throw new Skip('the server does not claim tools for this model');
+      // Ollama has no tool_choice and lets the model decide; servers that read one (Workbench) force the call.
+      const x = await call('POST', '/api/chat', {
+        model,
+        stream: false,
+        messages: [{ role: 'user', content: 'Turn the kitchen lights on. Use the set_lights tool.' }],
+        tools: [LIGHTS_TOOL],
+        tool_choice: 'required',
+        options: { num_predict: STRUCTURED_TOKENS, temperature: 0 },
+      });
+      const v = tryJson(x.text);
+      expect(isObj(v) && isObj(v.message), `HTTP ${x.status}: no message`);
+      if (v.message.tool_calls === undefined || v.message.tool_calls === null) return 'the model answered in text (Ollama lets it decide)';
+      const names = checkToolCalls(v.message.tool_calls, 'ollama', { set_lights: LIGHTS_PARAMS });
+      return `called ${names.join(', ')}`;
+    });
+    await check('ollama', 'tool-result', 'a tool result sent back (role "tool") is accepted', async () => {
+      needModel();
+      if (!showCaps?.includes('tools')) throw new Skip('the server does not claim tools for this model');
+      const x = await call('POST', '/api/chat', {
+        model,
+        stream: false,
+        messages: [
+          { role: 'user', content: 'Turn the kitchen lights on.' },
+          { role: 'assistant', content: '', tool_calls: [{ function: { name: 'set_lights', arguments: { room: 'kitchen', on: true } } }] },
+          { role: 'tool', content: '{"ok": true}', tool_name: 'set_lights' },
+        ],
+        tools: [LIGHTS_TOOL],
+        options: { num_predict: n },
+      });
+      expect(x.status === 200, `HTTP ${x.status}: ${x.text.slice(0, 120)}`);
+      const v = tryJson(x.text);
+      expect(isObj(v) && isObj(v.message) && v.message.role === 'assistant' && v.done === true, 'expected one assistant message with done: true');
+      return `done_reason ${v.done_reason}`;
     });
   }
 
@@ -324,16 +431,104 @@ export async function runConformance(url: string, opts: ConformOptions = {}): Pr
       for (const e of v.data as Obj[]) expect(Array.isArray(e.embedding) && e.embedding.every((f) => typeof f === 'number'), 'each embedding must be a list of numbers');
       return `${((v.data as Obj[])[0]!.embedding as unknown[]).length} dimensions`;
     });
-    await check('openai', 'tools', 'tool calls have OpenAI\'s shape (when the model claims tools)', async () => {
+    await check('openai', 'response-format', 'response_format json_schema answers JSON of that schema', async () => {
+      const x = await call('POST', '/v1/chat/completions', {
+        model: needModel(),
+        messages: [{ role: 'user', content: 'Is the sky blue? Answer in JSON.' }],
+        response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: ANSWER_SCHEMA, strict: true } },
+        max_tokens: STRUCTURED_TOKENS,
+        temperature: 0,
+      });
+      const first = (v: Obj) => (v.choices as Obj[] | undefined)?.[0];
+      return checkStructured(x, (v) => (first(v)?.message as Obj | undefined)?.content, (v) => first(v)?.finish_reason, ANSWER_SCHEMA);
+    });
+    const toolsClaimed = () => {
       needModel();
       if (!showCaps?.includes('tools')) throw new Skip(apis.ollama ? 'the server does not claim tools for this model' : 'cannot tell whether the model has tools (no /api/show)');
-      const x = await call('POST', '/v1/chat/completions', { model, messages: [{ role: 'user', content: 'What is the weather in Paris?' }], tools: [WEATHER_TOOL] });
+    };
+    await check('openai', 'tools', 'tool calls have OpenAI\'s shape (when the model claims tools)', async () => {
+      toolsClaimed();
+      const x = await call('POST', '/v1/chat/completions', { model, messages: [{ role: 'user', content: 'What is the weather in Paris?' }], tools: [WEATHER_TOOL], max_tokens: STRUCTURED_TOKENS });
       const v = tryJson(x.text);
-      const msg = isObj(v) ? ((v.choices as Obj[] | undefined)?.[0]?.message as Obj | undefined) : undefined;
+      const c = isObj(v) ? (v.choices as Obj[] | undefined)?.[0] : undefined;
+      const msg = c?.message as Obj | undefined;
       expect(isObj(msg), `HTTP ${x.status}: no message`);
       if (msg.tool_calls === undefined || msg.tool_calls === null) return 'no tool call made (shape not exercised)';
-      checkToolCalls(msg.tool_calls, 'openai');
-      return `${(msg.tool_calls as unknown[]).length} tool call(s)`;
+      const names = checkToolCalls(msg.tool_calls, 'openai', OFFERED);
+      expect(c!.finish_reason === 'tool_calls', `finish_reason must be "tool_calls" with a call, got ${JSON.stringify(c!.finish_reason)}`);
+      return `called ${names.join(', ')}`;
+    });
+    await check('openai', 'tools-required', 'tool_choice "required" returns a call whose arguments match the schema', async () => {
+      toolsClaimed();
+      const x = await call('POST', '/v1/chat/completions', {
+        model,
+        messages: [{ role: 'user', content: 'Turn the kitchen lights on.' }],
+        tools: [FAN_TOOL, LIGHTS_TOOL],
+        tool_choice: 'required',
+        max_tokens: STRUCTURED_TOKENS,
+        temperature: 0,
+      });
+      expect(x.status === 200, `HTTP ${x.status}: ${x.text.slice(0, 120)}`);
+      const v = tryJson(x.text);
+      const c = isObj(v) ? (v.choices as Obj[] | undefined)?.[0] : undefined;
+      const msg = c?.message as Obj | undefined;
+      expect(isObj(msg), 'no message');
+      expect(Array.isArray(msg.tool_calls) && msg.tool_calls.length > 0, `tool_choice "required" must produce a call; got content ${JSON.stringify(msg.content)?.slice(0, 80)} (finish ${JSON.stringify(c!.finish_reason)})`);
+      const names = checkToolCalls(msg.tool_calls, 'openai', { set_fan: FAN_PARAMS, set_lights: LIGHTS_PARAMS });
+      expect(c!.finish_reason === 'tool_calls', `finish_reason must be "tool_calls" with a call, got ${JSON.stringify(c!.finish_reason)}`);
+      return `called ${names.join(', ')}`;
+    });
+    await check('openai', 'tools-stream', 'a streamed forced call comes as tool_calls deltas', async () => {
+      toolsClaimed();
+      const x = await call('POST', '/v1/chat/completions', {
+        model,
+        messages: [{ role: 'user', content: 'Turn the hall lights off.' }],
+        tools: [LIGHTS_TOOL],
+        tool_choice: { type: 'function', function: { name: 'set_lights' } },
+        max_tokens: STRUCTURED_TOKENS,
+        temperature: 0,
+        stream: true,
+      });
+      expect(x.status === 200, `HTTP ${x.status}: ${x.text.slice(0, 120)}`);
+      const { events, done } = parseSse(x);
+      expect(done, 'the stream does not end with data: [DONE]');
+      let name = '';
+      let args = '';
+      let id = '';
+      let finish: unknown;
+      for (const e of events)
+        for (const c of (e.choices as Obj[] | undefined) ?? []) {
+          for (const d of ((c.delta as Obj | undefined)?.tool_calls as Obj[] | undefined) ?? []) {
+            expect(isInt(d.index), 'each tool_calls delta needs an index');
+            if (typeof d.id === 'string') id ||= d.id;
+            const f = (d.function ?? {}) as Obj;
+            if (typeof f.name === 'string') name += f.name;
+            if (typeof f.arguments === 'string') args += f.arguments;
+          }
+          if (c.finish_reason !== null && c.finish_reason !== undefined) finish = c.finish_reason;
+        }
+      expect(name !== '', 'no tool_calls deltas with a function name came');
+      checkToolCalls([{ id, type: 'function', function: { name, arguments: args } }], 'openai', { set_lights: LIGHTS_PARAMS });
+      expect(finish === 'tool_calls', `the last chunk's finish_reason must be "tool_calls", got ${JSON.stringify(finish)}`);
+      return `${name}(${args})`;
+    });
+    await check('openai', 'tool-result', 'a tool result sent back (role "tool") is accepted', async () => {
+      toolsClaimed();
+      const x = await call('POST', '/v1/chat/completions', {
+        model,
+        messages: [
+          { role: 'user', content: 'Turn the kitchen lights on.' },
+          { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'set_lights', arguments: '{"room":"kitchen","on":true}' } }] },
+          { role: 'tool', tool_call_id: 'call_1', content: '{"ok": true}' },
+        ],
+        tools: [LIGHTS_TOOL],
+        max_tokens: n,
+      });
+      expect(x.status === 200, `HTTP ${x.status}: ${x.text.slice(0, 120)}`);
+      const v = tryJson(x.text);
+      const c = isObj(v) ? (v.choices as Obj[] | undefined)?.[0] : undefined;
+      expect(isObj(c) && isObj(c.message) && c.message.role === 'assistant', 'choices[0].message must be an assistant message');
+      return `finish ${c.finish_reason}`;
     });
   }
 
