@@ -5,8 +5,7 @@ import { runConformance } from './suite.js';
 
 let srv: TinyServer;
 beforeAll(async () => {
-  // The tool checks' prompts (tool descriptions in a byte-level vocabulary) need more than 512 tokens.
-  srv = await startTinyServer({ modelOptions: { contextLength: 2048 } });
+  srv = await startTinyServer();
 }, 60_000);
 afterAll(async () => srv?.close());
 

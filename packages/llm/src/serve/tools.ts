@@ -57,9 +57,9 @@ export function forcedCallConstraint(tools: ToolDef[], choice: ToolChoice): Outp
 
 /** The tools described to the model, in front of the conversation's own system prompt. */
 export function withToolPrompt(messages: ChatMessageIn[], tools: ToolDef[]): ChatMessageIn[] {
-  const text =
-    'You can call these tools. To call one, reply with only a JSON object {"name": <tool name>, "arguments": <arguments object>} and nothing else.\n' +
-    `Tools: ${JSON.stringify(tools.map((t) => ({ name: t.name, description: t.description ?? '', parameters: t.parameters })))}`;
+  // Kept short: it comes before every turn, and small models have small contexts.
+  const list = tools.map((t) => ({ name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.parameters }));
+  const text = `To call a tool, reply only {"name": <tool>, "arguments": {...}}. Tools: ${JSON.stringify(list)}`;
   const [first, ...rest] = messages;
   if (first?.role === 'system') return [{ role: 'system', content: `${first.content}\n\n${text}` }, ...rest];
   return [{ role: 'system', content: text }, ...messages];
