@@ -93,6 +93,40 @@ describe('structured output', () => {
     await expect(openai().chat.completions.create({ model: srv.model, messages: [{ role: 'user', content: 'x' }], response_format: { type: 'json_schema' } as any })).rejects.toMatchObject({ status: 400 });
     await expect(openai().chat.completions.create({ model: srv.model, messages: [{ role: 'user', content: 'x' }], response_format: { type: 'yaml' } as any })).rejects.toMatchObject({ status: 400 });
   });
+
+  test('schemas the grammar cannot enforce are refused, not silently loosened', async () => {
+    const refused = async (format: object, message: RegExp) =>
+      expect(ollama().generate({ model: srv.model, prompt: 'x', format, stream: false, options: { num_predict: 4 } })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(message) });
+    await refused({ type: 'object', properties: { code: { type: 'string', pattern: '^[A-Z]{3}$' } } }, /format\.properties\.code uses 'pattern', which structured output cannot enforce/);
+    await refused({ type: 'object', properties: { n: { type: 'integer', minimum: 1 } } }, /uses 'minimum'/);
+    await refused({ allOf: [{ type: 'object' }] }, /uses 'allOf'/);
+    await refused({ type: 'object', properties: { a: { type: 'nonsense' } } }, /unknown type "nonsense"/);
+    await refused({ $ref: 'https://example.com/schema.json' }, /must point into #\/\$defs\//);
+    let deep: object = { type: 'boolean' };
+    for (let i = 0; i < 600; i++) deep = { type: 'object', properties: { a: deep } };
+    await refused(deep, /cannot be turned into a grammar: Maximum nesting/);
+    await expect(
+      openai().chat.completions.create({ model: srv.model, messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: { s: { type: 'string', format: 'email' } } } } }], tool_choice: 'required' }),
+    ).rejects.toMatchObject({ status: 400, message: expect.stringContaining("the parameters of tool 'f'.properties.s.format") });
+  });
+
+  test('anyOf, $defs/definitions refs, arrays and nullable types are enforced; /v1/completions takes response_format', async () => {
+    const schema = {
+      $schema: 'http://json-schema.org/draft-07/schema#',
+      title: 'Pick',
+      type: 'object',
+      properties: { pick: { $ref: '#/definitions/choice' }, extra: { anyOf: [{ type: 'null' }, { type: 'boolean' }] }, tags: { type: 'array', items: { enum: ['x', 'y'] }, maxItems: 2 } },
+      required: ['pick', 'extra', 'tags'],
+      definitions: { choice: { enum: ['left', 'right'], description: 'a side' } },
+    };
+    const r = await ollama().chat({ model: srv.model, messages: [{ role: 'user', content: 'pick' }], format: schema, stream: false, options: greedy });
+    expect(r.done_reason, r.message.content).toBe('stop');
+    expectValid(schema, JSON.parse(r.message.content));
+
+    const c = await openai().completions.create({ model: srv.model, prompt: 'data:', max_tokens: 200, temperature: 0, response_format: { type: 'json_schema', json_schema: { name: 'w', schema: weather } } } as any);
+    expect(c.choices[0]!.finish_reason, c.choices[0]!.text).toBe('stop');
+    expectValid(weather, JSON.parse(c.choices[0]!.text));
+  });
 });
 
 describe('tool calling', () => {

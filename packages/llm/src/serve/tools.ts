@@ -51,7 +51,7 @@ export function readToolChoice(v: unknown, tools: ToolDef[]): ToolChoice {
 export function forcedCallConstraint(tools: ToolDef[], choice: ToolChoice): OutputConstraint | undefined {
   if (choice.kind !== 'required' && choice.kind !== 'named') return undefined;
   const allowed = choice.kind === 'named' ? tools.filter((t) => t.name === choice.name) : tools;
-  const alternatives = allowed.map((t) => ({ type: 'object', properties: { name: { const: t.name }, arguments: grammarSchema(t.parameters) } }));
+  const alternatives = allowed.map((t) => ({ type: 'object', properties: { name: { const: t.name }, arguments: grammarSchema(t.parameters, `the parameters of tool '${t.name}'`) } }));
   return { kind: 'json-schema', schema: alternatives.length === 1 ? alternatives[0]! : { oneOf: alternatives } };
 }
 
