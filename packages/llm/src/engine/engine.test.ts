@@ -95,6 +95,38 @@ describe('LlmEngine', () => {
     }
   }, 60_000);
 
+  test('grammars: concurrent requests each keep their own schema; a bad schema is refused and frees the model', async () => {
+    const engine = new LlmEngine({ threads: 1, parallel: 2 });
+    try {
+      await engine.addModel(file, { name: 'tiny' });
+      const input = { kind: 'chat' as const, messages: [{ role: 'user' as const, content: 'hi' }] };
+      const a = { type: 'object', properties: { side: { enum: ['left', 'right'] } } };
+      const b = { type: 'object', properties: { ok: { type: 'boolean' }, n: { enum: [1, 2] } } };
+      const [ra, rb, rFree] = await Promise.all([
+        engine.generate({ model: 'tiny', input, constraint: { kind: 'json-schema', schema: a }, temperature: 0, maxTokens: 200 }),
+        engine.generate({ model: 'tiny', input, constraint: { kind: 'json-schema', schema: b }, temperature: 0, maxTokens: 200 }),
+        engine.generate({ model: 'tiny', input, temperature: 0, maxTokens: 200 }),
+      ]);
+      expect(ra.doneReason).toBe('stop');
+      expect(Object.keys(JSON.parse(ra.text))).toEqual(['side']);
+      expect(['left', 'right']).toContain(JSON.parse(ra.text).side);
+      const vb = JSON.parse(rb.text);
+      expect(Object.keys(vb).sort()).toEqual(['n', 'ok']);
+      expect(typeof vb.ok).toBe('boolean');
+      expect(rb.text).toBe(rb.text.trimEnd());
+      // the same prompt without a grammar is the model's own gibberish, not JSON
+      expect(() => JSON.parse(rFree.text)).toThrow();
+      let deep: object = { type: 'boolean' };
+      for (let i = 0; i < 600; i++) deep = { type: 'object', properties: { a: deep } };
+      await expect(engine.generate({ model: 'tiny', input, constraint: { kind: 'json-schema', schema: deep }, maxTokens: 2 })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('cannot be turned into a grammar') });
+      expect(engine.running()[0]).toMatchObject({ active: 0, queued: 0 });
+      const again = await engine.generate({ model: 'tiny', input, constraint: { kind: 'json' }, temperature: 0, maxTokens: 200 });
+      expect(typeof JSON.parse(again.text)).toBe('object');
+    } finally {
+      await engine.close();
+    }
+  }, 60_000);
+
   test('bad files and names get clear errors', async () => {
     const engine = new LlmEngine({ threads: 1 });
     try {

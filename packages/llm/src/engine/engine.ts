@@ -236,7 +236,9 @@ export class LlmEngine {
     } finally {
       if (evalFrom !== undefined) this.counters.predictedNs += Number(now() - evalFrom);
       this.counters.processing--;
-      sequence.dispose();
+      // The sequence slot returns to the context asynchronously: wait, or the next request
+      // admitted by release() finds no free sequence.
+      await sequence.dispose().catch(() => undefined);
       release();
       this.touch(l, req.keepAliveMs);
     }
