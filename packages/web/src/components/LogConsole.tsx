@@ -38,17 +38,33 @@ const Line = memo(function Line({ line, needle }: { line: LogLine; needle: strin
       <span className={cx('mr-2 inline-block w-12 select-none', STREAM_STYLE[line.stream])}>{line.stream}</span>
       {lvl !== 'INFO' && lvl !== '' && <span className={cx('mr-2 font-semibold', LEVEL_STYLE[lvl] ?? 'text-zinc-500')}>{lvl}</span>}
       <span className={cx(line.stream === 'stderr' && 'text-amber-800 dark:text-amber-200', LEVEL_STYLE[lvl] && lvl !== 'DEBUG' && 'text-red-700 dark:text-red-300')}>
-        {splitMatches(line.text, needle).map((p, i) =>
-          p.match ? (
-            <mark key={i} className="hl">
-              {p.text}
-            </mark>
-          ) : (
-            <span key={i}>{p.text}</span>
-          ),
-        )}
+        {needle
+          ? splitMatches(line.text, needle).map((p, i) =>
+              p.match ? (
+                <mark key={i} className="hl">
+                  {p.text}
+                </mark>
+              ) : (
+                <span key={i}>{p.text}</span>
+              ),
+            )
+          : line.text}
       </span>
     </>
+  );
+});
+
+/** One row: a line (or the first of a run of repeats) at its place in the scrolled list. */
+const Row = memo(function Row({ line, repeats, needle, top }: { line: LogLine; repeats: number; needle: string; top: number }) {
+  return (
+    <div data-testid="log-line" data-seq={line.seq} className="absolute left-0 min-w-full px-3 whitespace-pre hover:bg-zinc-100 dark:hover:bg-zinc-800/50" style={{ height: ROW, transform: `translateY(${top}px)` }}>
+      {repeats > 1 && (
+        <span className="mr-2 rounded bg-zinc-200 px-1 text-[10.5px] text-zinc-700 dark:bg-zinc-700 dark:text-zinc-200" data-testid="repeat-count" title={`${repeats} identical lines in a row`}>
+          ×{repeats}
+        </span>
+      )}
+      <Line line={line} needle={needle} />
+    </div>
   );
 });
 
@@ -122,35 +138,6 @@ export function LogConsole({
       setDownloading(false);
     }
   };
-  const scroller = useRef<HTMLDivElement>(null);
-  // Only a person pauses following (wheel, touch, keys, dragging the scrollbar): scrolls the
-  // console makes itself to keep up with new lines must not.
-  const userIntent = useRef(0);
-  // Which way the person last asked to go. Reaching the bottom resumes following only after a
-  // downward gesture: the virtualiser's own settling scrolls (it adjusts over several frames
-  // after a jump to the end) must not undo a pause the person just made by scrolling up.
-  const intentDown = useRef(false);
-  const pointerDown = useRef(false);
-  // Rows are a fixed height (nothing to measure) and render within the frame they scroll into.
-  const virt = useVirtualizer({ count: idx.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 8 });
-
-  useEffect(() => {
-    if (!follow || idx.length === 0) return;
-    virt.scrollToIndex(idx.length - 1, { align: 'end' });
-  }, [idx.length, follow, virt]);
-
-  const onScroll = () => {
-    const el = scroller.current;
-    if (!el) return;
-    const atBottom = el.scrollTop + el.clientHeight >= el.scrollHeight - ROW * 1.5;
-    if (atBottom) {
-      if (!follow && (pointerDown.current || (intentDown.current && performance.now() - userIntent.current < 1000))) setFollow(true);
-    } else if (follow && (pointerDown.current || performance.now() - userIntent.current < 1000)) setFollow(false);
-  };
-  const intent = () => {
-    userIntent.current = performance.now();
-  };
-
   const toggleStream = (s: LogStream) => {
     const n = new Set(streams);
     if (n.has(s)) n.delete(s);
@@ -248,63 +235,119 @@ export function LogConsole({
           </button>
         </div>
       )}
-      <div
-        ref={scroller}
-        onScroll={onScroll}
-        onWheel={(e) => {
-          intent();
-          intentDown.current = e.deltaY > 0;
-          if (e.deltaY < 0 && follow) setFollow(false);
-        }}
-        onTouchStart={() => {
-          intent();
-          intentDown.current = true;
-        }}
-        onKeyDown={(e) => {
-          intent();
-          intentDown.current = ['ArrowDown', 'PageDown', 'End'].includes(e.key);
-          if (follow && ['ArrowUp', 'PageUp', 'Home'].includes(e.key)) setFollow(false);
-        }}
-        onPointerDown={() => {
-          pointerDown.current = true;
-          intent();
-          const up = () => {
-            pointerDown.current = false;
-            window.removeEventListener('pointerup', up);
-          };
-          window.addEventListener('pointerup', up);
-        }}
-        tabIndex={0}
-        style={{ contain: 'strict' }}
-        className="h-[440px] overflow-auto bg-zinc-50 font-mono text-[12px] leading-5 dark:bg-[#0d0d10]" data-testid="log-scroller">
-        {hasEarlier && !serverHits && (
-          <div className="px-3 py-1">
-            <button className="text-xs text-accent-600 hover:underline dark:text-accent-400" onClick={onLoadEarlier}>
-              Load earlier lines
-            </button>
-          </div>
-        )}
-        {idx.length === 0 ? (
-          <div className="px-3 py-8 text-center font-sans text-[13px] text-muted">{loading ? 'Loading logs…' : lines.length === 0 ? 'No output yet. Lines the process prints appear here as they happen.' : 'No line matches these filters.'}</div>
-        ) : (
-          <div style={{ height: virt.getTotalSize(), position: 'relative' }}>
-            {virt.getVirtualItems().map((vi) => {
-              const line = lines[idx[vi.index]!]!;
-              const n = counts?.[vi.index] ?? 1;
-              return (
-                <div key={line.seq} data-testid="log-line" data-seq={line.seq} className="absolute left-0 min-w-full px-3 whitespace-pre hover:bg-zinc-100 dark:hover:bg-zinc-800/50" style={{ height: ROW, transform: `translateY(${vi.start}px)` }}>
-                  {n > 1 && (
-                    <span className="mr-2 rounded bg-zinc-200 px-1 text-[10.5px] text-zinc-700 dark:bg-zinc-700 dark:text-zinc-200" data-testid="repeat-count" title={`${n} identical lines in a row`}>
-                      ×{n}
-                    </span>
-                  )}
-                  <Line line={line} needle={search} />
-                </div>
-              );
-            })}
-          </div>
-        )}
-      </div>
+      <LogViewport
+        lines={lines}
+        idx={idx}
+        counts={counts}
+        needle={search}
+        follow={follow}
+        setFollow={setFollow}
+        onLoadEarlier={hasEarlier && !serverHits ? onLoadEarlier : undefined}
+        empty={loading ? 'Loading logs…' : lines.length === 0 ? 'No output yet. Lines the process prints appear here as they happen.' : 'No line matches these filters.'}
+      />
+    </div>
+  );
+}
+
+/**
+ * The scrolled part of the console. It owns the virtualiser, so a scroll re-renders the rows
+ * alone (not the toolbar), and rows already on screen are not rendered again (Row is memoised).
+ */
+function LogViewport({
+  lines,
+  idx,
+  counts,
+  needle,
+  follow,
+  setFollow,
+  onLoadEarlier,
+  empty,
+}: {
+  lines: LogLine[];
+  idx: readonly number[];
+  counts: readonly number[] | null;
+  needle: string;
+  follow: boolean;
+  setFollow: (follow: boolean) => void;
+  onLoadEarlier: (() => void) | undefined;
+  empty: string;
+}) {
+  const scroller = useRef<HTMLDivElement>(null);
+  // Only a person pauses following (wheel, touch, keys, dragging the scrollbar): scrolls the
+  // console makes itself to keep up with new lines must not.
+  const userIntent = useRef(0);
+  // Which way the person last asked to go. Reaching the bottom resumes following only after a
+  // downward gesture: the virtualiser's own settling scrolls (it adjusts over several frames
+  // after a jump to the end) must not undo a pause the person just made by scrolling up.
+  const intentDown = useRef(false);
+  const pointerDown = useRef(false);
+  // Rows are a fixed height (nothing to measure) and render within the frame they scroll into.
+  const virt = useVirtualizer({ count: idx.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 8 });
+
+  useEffect(() => {
+    if (!follow || idx.length === 0) return;
+    virt.scrollToIndex(idx.length - 1, { align: 'end' });
+  }, [idx.length, follow, virt]);
+
+  const onScroll = () => {
+    const el = scroller.current;
+    if (!el) return;
+    const atBottom = el.scrollTop + el.clientHeight >= el.scrollHeight - ROW * 1.5;
+    if (atBottom) {
+      if (!follow && (pointerDown.current || (intentDown.current && performance.now() - userIntent.current < 1000))) setFollow(true);
+    } else if (follow && (pointerDown.current || performance.now() - userIntent.current < 1000)) setFollow(false);
+  };
+  const intent = () => {
+    userIntent.current = performance.now();
+  };
+
+  return (
+    <div
+      ref={scroller}
+      onScroll={onScroll}
+      onWheel={(e) => {
+        intent();
+        intentDown.current = e.deltaY > 0;
+        if (e.deltaY < 0 && follow) setFollow(false);
+      }}
+      onTouchStart={() => {
+        intent();
+        intentDown.current = true;
+      }}
+      onKeyDown={(e) => {
+        intent();
+        intentDown.current = ['ArrowDown', 'PageDown', 'End'].includes(e.key);
+        if (follow && ['ArrowUp', 'PageUp', 'Home'].includes(e.key)) setFollow(false);
+      }}
+      onPointerDown={() => {
+        pointerDown.current = true;
+        intent();
+        const up = () => {
+          pointerDown.current = false;
+          window.removeEventListener('pointerup', up);
+        };
+        window.addEventListener('pointerup', up);
+      }}
+      tabIndex={0}
+      style={{ contain: 'strict' }}
+      className="h-[440px] overflow-auto bg-zinc-50 font-mono text-[12px] leading-5 dark:bg-[#0d0d10]" data-testid="log-scroller">
+      {onLoadEarlier && (
+        <div className="px-3 py-1">
+          <button className="text-xs text-accent-600 hover:underline dark:text-accent-400" onClick={onLoadEarlier}>
+            Load earlier lines
+          </button>
+        </div>
+      )}
+      {idx.length === 0 ? (
+        <div className="px-3 py-8 text-center font-sans text-[13px] text-muted">{empty}</div>
+      ) : (
+        <div style={{ height: virt.getTotalSize(), position: 'relative' }}>
+          {virt.getVirtualItems().map((vi) => {
+            const line = lines[idx[vi.index]!]!;
+            return <Row key={line.seq} line={line} repeats={counts?.[vi.index] ?? 1} needle={needle} top={vi.start} />;
+          })}
+        </div>
+      )}
     </div>
   );
 }
