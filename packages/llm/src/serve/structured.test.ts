@@ -208,6 +208,22 @@ describe('tool calling', () => {
     expect(c.choices[0]!.message.tool_calls).toBeUndefined();
   });
 
+  test('a forced call cut short by max_tokens comes back as text with finish_reason length, not as a broken call', async () => {
+    const note = { type: 'function' as const, function: { name: 'note', parameters: { type: 'object', properties: { text: { type: 'string' } } } } };
+    const c = await openai().chat.completions.create({ model: srv.model, messages: [{ role: 'user', content: 'x' }], tools: [note], tool_choice: 'required', temperature: 0, max_tokens: 80 });
+    expect(c.choices[0]!.finish_reason).toBe('length');
+    expect(c.choices[0]!.message.tool_calls).toBeUndefined();
+    expect(c.choices[0]!.message.content!.replace(/\s/g, '')).toMatch(/^\{"name":"note","arguments":\{"text":"/);
+  });
+
+  test('tool_choice none leaves the tools out', async () => {
+    const withNone = await openai().chat.completions.create({ model: srv.model, messages: [{ role: 'user', content: 'hi' }], tools, tool_choice: 'none', temperature: 0, max_tokens: 3 });
+    const without = await openai().chat.completions.create({ model: srv.model, messages: [{ role: 'user', content: 'hi' }], temperature: 0, max_tokens: 3 });
+    const auto = await openai().chat.completions.create({ model: srv.model, messages: [{ role: 'user', content: 'hi' }], tools, temperature: 0, max_tokens: 3 });
+    expect(withNone.usage!.prompt_tokens).toBe(without.usage!.prompt_tokens);
+    expect(auto.usage!.prompt_tokens).toBeGreaterThan(without.usage!.prompt_tokens + 100);
+  });
+
   test('bad tool requests are refused with 400', async () => {
     const base = { model: srv.model, messages: [{ role: 'user' as const, content: 'x' }] };
     await expect(openai().chat.completions.create({ ...base, tools, tool_choice: { type: 'function', function: { name: 'nope' } } })).rejects.toMatchObject({ status: 400, message: expect.stringContaining("'nope'") });
