@@ -74,9 +74,12 @@ async function* lines(res) {
   }
 }
 
-async function viaOllama() {
+// A free string field: the grammar checks every token and the reply runs to num_predict.
+const SCHEMA = { type: 'object', properties: { story: { type: 'string' } } };
+
+async function viaOllama(format) {
   const t0 = performance.now();
-  const res = await fetch(`${url}/api/generate`, { method: 'POST', body: JSON.stringify({ model: 'bench', prompt: PROMPT, raw: true, options: { temperature: 0, num_predict: TOKENS } }) });
+  const res = await fetch(`${url}/api/generate`, { method: 'POST', body: JSON.stringify({ model: 'bench', prompt: PROMPT, raw: true, ...(format ? { format } : {}), options: { temperature: 0, num_predict: TOKENS } }) });
   const times = [];
   let final;
   for await (const line of lines(res)) {
@@ -108,13 +111,16 @@ async function viaOpenAi() {
 await inProcess();
 await viaOllama();
 await viaOpenAi();
+await viaOllama(SCHEMA);
 const local = [];
 const ollama = [];
 const openai = [];
+const grammar = [];
 for (let i = 0; i < RUNS; i++) {
   local.push(await inProcess());
   ollama.push(await viaOllama());
   openai.push(await viaOpenAi());
+  grammar.push(await viaOllama(SCHEMA));
 }
 server.kill('SIGTERM');
 await new Promise((r) => server.once('exit', r));
@@ -142,6 +148,7 @@ const versus = (x) => ({
 });
 const o = summary(ollama);
 const v1 = summary(openai);
+const g = summary(grammar);
 report('llm-serve', {
   threads: THREADS,
   model: { ...shape, weightType: 'f16' },
@@ -151,5 +158,6 @@ report('llm-serve', {
   inProcess: inproc,
   ollamaApi: { ...o, ...versus(o) },
   openaiApi: { ...v1, ...versus(v1) },
+  ollamaApiJsonSchema: { ...g, ...versus(g), decodeVsFreeText: round(g.decodeTokPerSec / o.decodeTokPerSec, 3) },
   targets: { decodeVsInProcess: 0.95, ttftOverheadMs: 5 },
 });
