@@ -35,6 +35,8 @@ try {
   const t0 = Date.now();
   await page.evaluate((n) => window.harness.logs(n), LINES);
   const mountMs = Date.now() - t0;
+  // The page's clock when the console had mounted (a GC soon after is the mount's garbage).
+  const mountedAt = await page.evaluate(() => performance.now());
   const cdp = await context.newCDPSession(page);
   const trace = [];
   cdp.on('Tracing.dataCollected', (e) => trace.push(...e.value));
@@ -56,7 +58,7 @@ try {
     let last = await raf();
     for (let i = 0; i < 30; i++) {
       const t = await raf();
-      idle.push(t - last);
+      idle.push([last, t]);
       last = t;
     }
     el.scrollTop = 0;
@@ -86,14 +88,16 @@ try {
   await traced;
   const loadSamples = load.stop();
   const pageEpoch = await page.evaluate(() => performance.timeOrigin);
-  const interval = median(scroll.idle);
+  const interval = median(scroll.idle.map(([a, b]) => b - a));
   const attribute = frameAttribution(trace, scroll.sync);
   const stats = (frames) => {
     const s = frames.map(([a, b]) => b - a).sort((a, b) => a - b);
     const dropped = frames
-      .map(([a, b], i) => ({ frame: i, intervalMs: round(b - a), ...attribute(a, b, interval), otherProcessesCores: otherLoadAt(loadSamples, pageEpoch + a, pageEpoch + b) }))
+      .map(([a, b], i) => ({ frame: i, msAfterMount: round(a - mountedAt, 0), intervalMs: round(b - a), ...attribute(a, b, interval, otherLoadAt(loadSamples, pageEpoch + a, pageEpoch + b)) }))
       .filter((f) => f.intervalMs > interval * 1.5);
-    return { medianMs: round(median(s)), p95Ms: round(percentile(s, 95)), maxMs: round(s[s.length - 1]), droppedFrames: dropped.length, dropped };
+    const byCause = {};
+    for (const f of dropped) byCause[f.cause] = (byCause[f.cause] ?? 0) + 1;
+    return { medianMs: round(median(s)), p95Ms: round(percentile(s, 95)), maxMs: round(s[s.length - 1]), droppedFrames: dropped.length, droppedByCause: byCause, dropped };
   };
 
   // ---- chart ----
@@ -106,6 +110,7 @@ try {
       mountMs,
       frameIntervalMs: round(interval),
       frames: FRAMES,
+      idleAfterMount: stats(scroll.idle),
       wheel600pxPerFrame: stats(scroll.wheel),
       randomJumps: stats(scroll.jumps),
       mainThreadMsPerFrame: mainThreadStats(trace, scroll.sync, [...scroll.wheel, ...scroll.jumps]),
@@ -113,7 +118,12 @@ try {
       domLines: scroll.domLines,
       budget: 'no dropped frames (a frame > 1.5 x the idle interval)',
       otherProcessesCores: { median: round(median(loadSamples.map((x) => x.otherCores)), 2), max: round(Math.max(...loadSamples.map((x) => x.otherCores)), 2), of: os.availableParallelism() },
-      causes: { 'page work': "the page's main thread was busy longer than a frame (with otherProcessesCores near a whole core, the same work ran slower because the machine was busy)", gc: 'garbage collection took half a frame or more', 'outside the page': "the page's main thread was idle most of the frame: the compositor, raster or another process on the machine" },
+      causes: {
+        'page work': "the page's main thread was busy longer than a frame while the machine was otherwise quiet: the console's own work",
+        'page work, machine busy': "the same, while other processes used half a core or more (otherProcessesCores): the page's usual work ran slower than usual (compare mainThreadBusyMs with mainThreadMsPerFrame.busy.median)",
+        gc: 'garbage collection took half a frame or more (gcEvents); in the first seconds after mounting (msAfterMount) it is the young generation promoting the million lines the harness just generated',
+        'outside the page': "the page's main thread was idle most of the frame: the compositor, raster or another process on the machine",
+      },
     },
     chart: { series: SERIES, pointsPerSeries: POINTS, renderMsMedian: round(median(renders)), renderMsFirst: round(renders[0]), renderMsAll: renders.map((x) => round(x)), budgetMs: 300 },
   });
@@ -146,12 +156,14 @@ function covered(events, names, a, b) {
 
 function frameAttribution(trace, syncMs) {
   const events = mainThreadEvents(trace, syncMs);
-  return (a, b, interval) => {
-    if (!events) return { cause: 'unknown (no trace)' };
+  return (a, b, interval, otherCores) => {
+    if (!events) return { cause: 'unknown (no trace)', otherProcessesCores: otherCores };
     const busy = covered(events, TASK, a, b);
     const gc = covered(events, GC, a, b);
-    const cause = gc >= interval / 2 ? 'gc' : busy > interval ? 'page work' : 'outside the page';
-    return { cause, mainThreadBusyMs: round(busy), gcMs: round(gc), styleLayoutMs: round(covered(events, STYLE_LAYOUT, a, b)), scriptMs: round(covered(events, SCRIPT, a, b)) };
+    const machineBusy = otherCores !== null && otherCores >= 0.5;
+    const cause = gc >= interval / 2 ? 'gc' : busy > interval ? (machineBusy ? 'page work, machine busy' : 'page work') : 'outside the page';
+    const gcEvents = events.filter((e) => GC.has(e.name) && e.start < b && e.end > a && e.end - e.start >= 1).map((e) => `${e.name} ${round(e.end - e.start)} ms`);
+    return { cause, mainThreadBusyMs: round(busy), gcMs: round(gc), gcEvents, styleLayoutMs: round(covered(events, STYLE_LAYOUT, a, b)), scriptMs: round(covered(events, SCRIPT, a, b)), otherProcessesCores: otherCores };
   };
 }
 
