@@ -67,7 +67,8 @@ export function withToolPrompt(messages: ChatMessageIn[], tools: ToolDef[]): Cha
 
 /** The reply read as a call when it is exactly one call JSON naming an offered tool. */
 export function parseToolCall(text: string, tools: ToolDef[]): ToolCall | undefined {
-  const t = text.trim();
+  // Models often fence JSON in Markdown even when told not to.
+  const t = text.trim().replace(/^```(?:json)?\s*([\s\S]*?)\s*```$/, '$1');
   if (!t.startsWith('{')) return undefined;
   let v: unknown;
   try {
