@@ -121,6 +121,7 @@ try {
       causes: {
         'page work': "the page's main thread was busy longer than a frame while the machine was otherwise quiet: the console's own work",
         'page work, machine busy': "the same, while other processes used half a core or more (otherProcessesCores): the page's usual work ran slower than usual (compare mainThreadBusyMs with mainThreadMsPerFrame.busy.median)",
+        'page work during a major GC': "the same, while V8 marked the page's heap (majorGcMarkingMsAllThreads: its concurrent marking shares the cores, its incremental steps and write barriers slow the page); the heap holds the million lines, so marking it is long",
         gc: 'garbage collection took half a frame or more (gcEvents); in the first seconds after mounting (msAfterMount) it is the young generation promoting the million lines the harness just generated',
         'outside the page': "the page's main thread was idle most of the frame: the compositor, raster or another process on the machine",
       },
@@ -132,13 +133,21 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** The renderer main thread's trace events, mapped to the page's clock (ms) through the sync mark. */
-function mainThreadEvents(trace, syncMs) {
+/**
+ * The renderer's trace events, mapped to the page's clock (ms) through the sync mark: its main
+ * thread's, or with `allThreads` its helpers' too (V8's concurrent marking runs on those).
+ */
+function mainThreadEvents(trace, syncMs, allThreads = false) {
   const mark = trace.find((e) => e.name === 'wb-clock-sync');
   if (!mark) return null;
   const offsetUs = mark.ts - syncMs * 1000;
-  const events = trace.filter((e) => e.pid === mark.pid && e.tid === mark.tid && e.ph === 'X' && typeof e.dur === 'number');
+  const events = trace.filter((e) => e.pid === mark.pid && (allThreads || e.tid === mark.tid) && e.ph === 'X' && typeof e.dur === 'number');
   return events.map((e) => ({ name: e.name, start: (e.ts - offsetUs) / 1000, end: (e.ts + e.dur - offsetUs) / 1000 }));
+}
+
+/** Major GC work of the page's heap on any renderer thread (incremental and concurrent marking). */
+function isMarking(name) {
+  return name === 'MajorGC' || name.startsWith('V8.GC_MC_') || name === 'V8.GCIncrementalMarking';
 }
 
 /** Time in [a, b] covered by events whose name is in `names` (nested ones counted once). */
@@ -156,14 +165,24 @@ function covered(events, names, a, b) {
 
 function frameAttribution(trace, syncMs) {
   const events = mainThreadEvents(trace, syncMs);
+  const marking = (mainThreadEvents(trace, syncMs, true) ?? []).filter((e) => isMarking(e.name));
   return (a, b, interval, otherCores) => {
     if (!events) return { cause: 'unknown (no trace)', otherProcessesCores: otherCores };
     const busy = covered(events, TASK, a, b);
     const gc = covered(events, GC, a, b);
     const machineBusy = otherCores !== null && otherCores >= 0.5;
-    const cause = gc >= interval / 2 ? 'gc' : busy > interval ? (machineBusy ? 'page work, machine busy' : 'page work') : 'outside the page';
+    const markingMs = marking.filter((e) => e.start < b && e.end > a).reduce((sum, e) => sum + Math.min(b, e.end) - Math.max(a, e.start), 0);
+    const cause = gc >= interval / 2 ? 'gc' : busy > interval ? (machineBusy ? 'page work, machine busy' : markingMs > 0 ? 'page work during a major GC' : 'page work') : 'outside the page';
     const gcEvents = events.filter((e) => GC.has(e.name) && e.start < b && e.end > a && e.end - e.start >= 1).map((e) => `${e.name} ${round(e.end - e.start)} ms`);
-    return { cause, mainThreadBusyMs: round(busy), gcMs: round(gc), gcEvents, styleLayoutMs: round(covered(events, STYLE_LAYOUT, a, b)), scriptMs: round(covered(events, SCRIPT, a, b)), otherProcessesCores: otherCores };
+    // The longest named pieces of work in the frame (below the task level), for what the
+    // categories above do not cover.
+    const longest = events
+      .filter((e) => !TASK.has(e.name) && e.start < b && e.end > a && e.end - e.start >= 2)
+      .map((e) => ({ name: e.name, ms: Math.min(b, e.end) - Math.max(a, e.start) }))
+      .sort((x, y) => y.ms - x.ms)
+      .slice(0, 6)
+      .map((e) => `${e.name} ${round(e.ms)} ms`);
+    return { cause, mainThreadBusyMs: round(busy), gcMs: round(gc), gcEvents, majorGcMarkingMsAllThreads: round(markingMs), styleLayoutMs: round(covered(events, STYLE_LAYOUT, a, b)), scriptMs: round(covered(events, SCRIPT, a, b)), otherProcessesCores: otherCores, longestEvents: longest };
   };
 }
 
