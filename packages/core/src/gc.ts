@@ -176,11 +176,13 @@ export interface PurgeResult extends CollectResult {
   projects: Array<{ id: string; name: string }>;
   runs: Array<{ id: string; projectId: string; name: string }>;
   datasets: Array<{ id: string; projectId: string; name: string; version: number }>;
+  models: Array<{ id: string; projectId: string; name: string }>;
+  modelVersions: Array<{ modelId: string; version: number }>;
 }
 
 /**
- * Empty the trash for good: projects, runs and datasets deleted at least `olderThanDays` ago
- * (a purged project takes all its runs and datasets along), with every row that belongs to
+ * Empty the trash for good: projects, runs, datasets, models and model versions deleted at
+ * least `olderThanDays` ago (a purged project takes all its runs, datasets and models along), with every row that belongs to
  * them, their materialized views and run folders; then collect the blobs nothing references
  * any more. Each purge is one transaction with its event.
  */
@@ -206,17 +208,31 @@ export async function purge(ws: Workspace, opts: PurgeOptions = {}): Promise<Pur
   const uniq = <T extends { id: string }>(xs: T[]): T[] => [...new Map(xs.map((x) => [x.id, x])).values()];
   const runList = uniq(runs);
   const datasetList = uniq(datasets);
+  // Models in the trash long enough, and every model of a purged project; then single
+  // versions in the trash of models that stay.
+  const modelList = uniq([
+    ...(await db.selectFrom('models').select(['id', 'project_id', 'name']).where('deleted_at', 'is not', null).where('deleted_at', '<=', cutoff).execute()),
+    ...(projectIds.length ? (await Promise.all(chunks(projectIds).map((ids) => db.selectFrom('models').select(['id', 'project_id', 'name']).where('project_id', 'in', ids).execute()))).flat() : []),
+  ]);
+  const purgedModels = new Set(modelList.map((m) => m.id));
+  const versionList = (await db.selectFrom('model_versions').select(['id', 'model_id', 'version']).where('deleted_at', 'is not', null).where('deleted_at', '<=', cutoff).execute()).filter((v) => !purgedModels.has(v.model_id));
 
   const result = (c: CollectResult): PurgeResult => ({
     ...c,
     projects: projects.map((p) => ({ id: p.id, name: p.name })),
     runs: runList.map((r) => ({ id: r.id, projectId: r.project_id, name: r.name })),
     datasets: datasetList.map((d) => ({ id: d.id, projectId: d.project_id, name: d.name, version: d.version })),
+    models: modelList.map((m) => ({ id: m.id, projectId: m.project_id, name: m.name })),
+    modelVersions: versionList.map((v) => ({ modelId: v.model_id, version: v.version })),
   });
 
   if (dryRun) {
     // What the collection would free once these owners are gone, without removing anything.
     const owners = new Set<string>(datasetList.map((d) => `dataset:${d.id}`));
+    for (const v of versionList) owners.add(`model_version:${v.id}`);
+    for (const ids of chunks([...purgedModels])) {
+      for (const v of await db.selectFrom('model_versions').select('id').where('model_id', 'in', ids).execute()) owners.add(`model_version:${v.id}`);
+    }
     for (const ids of chunks(runList.map((r) => r.id))) {
       for (const a of await db.selectFrom('artifacts').select('id').where('run_id', 'in', ids).execute()) owners.add(`artifact:${a.id}`);
     }
@@ -250,13 +266,32 @@ export async function purge(ws: Workspace, opts: PurgeOptions = {}): Promise<Pur
     });
     await removeTree(path.join(ws.datasetsDir, d.id)).catch(() => {});
   }
+  for (const m of modelList) {
+    await db.transaction().execute(async (trx) => {
+      const versionIds = (await trx.selectFrom('model_versions').select('id').where('model_id', '=', m.id).execute()).map((v) => v.id);
+      for (const ids of chunks(versionIds)) await trx.deleteFrom('blob_refs').where('owner_kind', '=', 'model_version').where('owner_id', 'in', ids).execute();
+      await trx.deleteFrom('model_aliases').where('model_id', '=', m.id).execute();
+      await trx.deleteFrom('model_versions').where('model_id', '=', m.id).execute();
+      await trx.deleteFrom('models').where('id', '=', m.id).execute();
+      await recordEvent(trx, ws.actor, { type: 'model.purged', entityKind: 'model', entityId: m.id, payload: { projectId: m.project_id, name: m.name, versions: versionIds.length } });
+    });
+  }
+  for (const v of versionList) {
+    await db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('blob_refs').where('owner_kind', '=', 'model_version').where('owner_id', '=', v.id).execute();
+      await trx.deleteFrom('model_aliases').where('version_id', '=', v.id).execute();
+      await trx.deleteFrom('model_versions').where('id', '=', v.id).execute();
+      await recordEvent(trx, ws.actor, { type: 'model_version.purged', entityKind: 'model', entityId: v.model_id, payload: { version: v.version } });
+    });
+  }
   for (const p of projects) {
     await db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('model_policies').where('project_id', '=', p.id).execute();
       await trx.deleteFrom('projects').where('id', '=', p.id).execute();
       await recordEvent(trx, ws.actor, { type: 'project.purged', entityKind: 'project', entityId: p.id, payload: { name: p.name } });
     });
   }
-  if (projects.length + runList.length + datasetList.length > 0) ws.notify({ events: true });
+  if (projects.length + runList.length + datasetList.length + modelList.length + versionList.length > 0) ws.notify({ events: true });
   await cleanMaterializeLeftovers(ws);
   return result(await collectBlobs(ws, opts));
 }

@@ -119,8 +119,8 @@ export class Projects {
   }
 
   /**
-   * Soft delete: the project, its runs and its datasets go to the trash together and can be
-   * restored. Refused while the project has runs, unless `force`.
+   * Soft delete: the project, its runs, datasets and registered models go to the trash
+   * together and can be restored. Refused while the project has runs, unless `force`.
    */
   async delete(ref: string, opts: { force?: boolean } = {}): Promise<Project> {
     const p = await this.get(ref);
@@ -132,6 +132,9 @@ export class Projects {
       await trx.updateTable('projects').set({ deleted_at: t, updated_at: t }).where('id', '=', p.id).execute();
       await trx.updateTable('runs').set({ deleted_at: t }).where('project_id', '=', p.id).where('deleted_at', 'is', null).execute();
       await trx.updateTable('datasets').set({ deleted_at: t }).where('project_id', '=', p.id).where('deleted_at', 'is', null).execute();
+      // Registered models go with their project (and come back with it): a model left live in
+      // a trashed project would be purged under its users' feet by `wb gc`.
+      await trx.updateTable('models').set({ deleted_at: t }).where('project_id', '=', p.id).where('deleted_at', 'is', null).execute();
       await recordEvent(trx, this.ws.actor, { type: 'project.deleted', entityKind: 'project', entityId: p.id, payload: { name: p.name, runs: p.runCount, datasets: p.datasetCount } });
     });
     this.ws.notify({ events: true });
@@ -147,10 +150,14 @@ export class Projects {
         await trx.updateTable('projects').set({ deleted_at: null, updated_at: now() }).where('id', '=', p.id).execute();
         await trx.updateTable('runs').set({ deleted_at: null }).where('project_id', '=', p.id).where('deleted_at', '=', deletedAt).execute();
         await trx.updateTable('datasets').set({ deleted_at: null }).where('project_id', '=', p.id).where('deleted_at', '=', deletedAt).execute();
+        await trx.updateTable('models').set({ deleted_at: null }).where('project_id', '=', p.id).where('deleted_at', '=', deletedAt).execute();
         await recordEvent(trx, this.ws.actor, { type: 'project.restored', entityKind: 'project', entityId: p.id, payload: { name: p.name } });
       });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new UserError('NAME_TAKEN', `a live project is already named '${p.name}'`, { hint: `rename that one first: wb project rename ${p.name} <new-name>` });
+      if (isUniqueViolation(err))
+        throw new UserError('NAME_TAKEN', `a live project or model already has a name this project (or one of its models) would take back: '${p.name}' or one of its model names`, {
+          hint: `rename the live one first (wb project rename, or delete the live model), then restore`,
+        });
       throw err;
     }
     this.ws.notify({ events: true });

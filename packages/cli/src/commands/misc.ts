@@ -58,6 +58,8 @@ export function registerGc(program: Command): void {
           ...res.projects.map((p) => `  project ${p.name} (${p.id})`),
           ...res.runs.map((r) => `  run ${r.id} (${r.name})`),
           ...res.datasets.map((d) => `  dataset ${d.name}@${d.version} (${d.id})`),
+          ...res.models.map((m) => `  model ${m.name} (${m.id}) with its versions`),
+          ...res.modelVersions.map((v) => `  model version ${v.version} of ${v.modelId}`),
         ];
         process.stdout.write(
           (items.length ? `${verb} from the trash:\n${items.join('\n')}\n` : 'the trash is empty\n') +

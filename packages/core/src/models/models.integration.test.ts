@@ -211,6 +211,46 @@ describe('registry', () => {
   });
 });
 
+describe('trash and gc', () => {
+  test('deleting a project takes its models along; restoring brings them back; gc purges them and frees their blobs', async () => {
+    const models = new Models(ws);
+    const v = await models.register({ runId: await trainedRun('gone-with-project'), artifact: 'model.onnx', name: 'fraud' });
+    const projects = new Projects(ws);
+    await projects.delete('p', { force: true });
+    await expect(models.get('fraud')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await projects.restore('p');
+    expect((await models.get('fraud')).name).toBe('fraud');
+
+    await projects.delete('p', { force: true });
+    const dry = await purge(ws, { olderThanDays: 0, dryRun: true, graceMs: 0 });
+    expect(dry.models.map((m) => m.name)).toEqual(['fraud']);
+    expect(dry.blobsRemoved).toBeGreaterThan(0);
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(models.artifactPath(v))).toBe(true);
+
+    const res = await purge(ws, { olderThanDays: 0, graceMs: 0 });
+    expect(res.projects.map((p) => p.name)).toEqual(['p']);
+    expect(res.models.map((m) => m.name)).toEqual(['fraud']);
+    expect(existsSync(models.artifactPath(v))).toBe(false);
+    expect(await ws.db.selectFrom('model_versions').select('id').execute()).toEqual([]);
+    expect((await listEvents(ws.db, { limit: 10_000 })).map((e) => e.type)).toContain('model.purged');
+  });
+
+  test('a deleted version is purged alone; the model and its other versions keep their blobs', async () => {
+    const models = new Models(ws);
+    const v1 = await models.register({ runId: await trainedRun('first'), artifact: 'model.onnx', name: 'fraud' });
+    const v2 = await models.register({ runId: await trainedRun('second'), artifact: 'model.onnx', name: 'fraud' });
+    await models.deleteVersion('fraud', 1);
+    await purge(ws, { olderThanDays: 0, graceMs: 0 });
+    const { existsSync } = await import('node:fs');
+    // The run still holds the first artifact, so only the version row and its reference go.
+    expect(await ws.db.selectFrom('model_versions').select('version').execute()).toEqual([{ version: 2 }]);
+    expect(existsSync(models.artifactPath(v2))).toBe(true);
+    expect(existsSync(models.artifactPath(v1))).toBe(true);
+    expect(await ws.db.selectFrom('blob_refs').select('owner_id').where('owner_kind', '=', 'model_version').execute()).toEqual([{ owner_id: v2.id }]);
+  });
+});
+
 describe('webhooks', () => {
   let server: Server;
   let received: Array<{ body: string; signature: string | undefined; event: string | undefined }>;
