@@ -83,7 +83,7 @@ export function registerProject(program: Command): void {
   project
     .command('delete <name>')
     .alias('rm')
-    .description('move a project (and, with --force, its runs and datasets) to the trash')
+    .description('move a project (and, with --force, its runs, datasets and registered models) to the trash')
     .option('-f, --force', 'delete even if it has runs')
     .option('--json', 'print JSON')
     .action(async (ref: string, opts: { force?: boolean; json?: boolean }, cmd: Command) =>

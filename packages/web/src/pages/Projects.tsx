@@ -165,7 +165,7 @@ export function ProjectsPage() {
         title={`Delete project ${deleting?.name ?? ''}?`}
         description={
           deleting && (deleting.runCount ?? 0) > 0
-            ? `It has ${deleting.runCount} run(s) and ${deleting.datasetCount ?? 0} dataset(s); they go to the trash with it. Restore with wb project restore ${deleting.name}; wb gc empties the trash for good.`
+            ? `It has ${deleting.runCount} run(s) and ${deleting.datasetCount ?? 0} dataset(s); they and its registered models go to the trash with it. Restore with wb project restore ${deleting.name}; wb gc empties the trash for good.`
             : `It goes to the trash; restore it with wb project restore ${deleting?.name ?? ''}.`
         }
         confirmLabel="Delete project"
