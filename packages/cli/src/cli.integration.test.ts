@@ -54,6 +54,20 @@ describe('wb basics', () => {
     expect(noRun.code).toBe(3);
   });
 
+  test('a numeric option that does not parse is refused, never read as a default: gc keeps the trash', async () => {
+    expect((await wb(home, ['project', 'create', 'old'])).code).toBe(0);
+    expect((await wb(home, ['project', 'delete', 'old'])).code).toBe(0);
+    const bad = await wb(home, ['gc', '--older-than', 'abc']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--older-than must be a number from 0 up, got 'abc'");
+    expect((await wbJson<Array<{ name: string }>>(home, ['project', 'list', '--deleted'])).map((p) => p.name)).toEqual(['old']);
+    for (const args of [['run', 'list', '--limit', '0'], ['run', 'list', '--offset', '-1'], ['serve', '--port', '70000']]) {
+      const r = await wb(home, args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/must be a whole number from/);
+    }
+  });
+
   test('datasets: import a file twice stores nothing new; folders; preview; rm', async () => {
     await wb(home, ['project', 'create', 'p']);
     const csv = path.join(home, 'transactions.csv');

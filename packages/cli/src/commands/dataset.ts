@@ -112,7 +112,7 @@ export function registerDataset(program: Command): void {
         const { Datasets } = await import('@workbench/core');
         const ds = new Datasets(ws);
         const d = await ds.get(ref, opts.project ? { project: opts.project } : {});
-        const p = await ds.preview(d.id, { limit: Number(opts.rows) || 10, ...(opts.file ? { file: opts.file } : {}) });
+        const p = await ds.preview(d.id, { limit: Number(opts.rows), ...(opts.file ? { file: opts.file } : {}) });
         if (opts.json) return printJson(p);
         const rows = p.rows.map((r) => Object.fromEntries(p.columns.map((c, i) => [c, typeof r[i] === 'object' && r[i] !== null ? JSON.stringify(r[i]) : r[i]])));
         process.stdout.write(`${p.file} (${p.format})\n` + table(rows, p.columns.map((c) => ({ key: c, title: c }))) + (p.truncated ? '…\n' : ''));

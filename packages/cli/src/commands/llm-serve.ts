@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { intOption } from '../options.js';
 import { table } from '../output.js';
 
 /** The `wb llm` group, created by whoever registers first so both halves share one group. */
@@ -20,13 +21,6 @@ interface ServeOptions {
   keepAlive: string;
   json?: boolean;
 }
-
-const intOption = (v: string | undefined, flag: string, min: number, max: number): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw Object.assign(new Error(`${flag} must be a whole number from ${min} to ${max}, got '${v}'`), { code: 'INVALID_INPUT', exitCode: 2, hint: `wb llm serve --help` });
-  return n;
-};
 
 export function registerLlmServe(llm: Command): void {
   llm

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { BenchPrompt, EndpointConfig, EndpointKind, EndpointSnapshot, MonitorSample, TopSort } from '@workbench/llm';
 import type { Workspace } from '@workbench/core';
 import { withWorkspace } from '../context.js';
+import { intOption, numberOption } from '../options.js';
 import { bytes, printJson, table } from '../output.js';
 
 /** The `llm` group, created once whichever file registers into it first. */
@@ -113,7 +114,7 @@ function registerStatus(llm: Command): void {
       withWorkspace(cmd, async (ws) => {
         const { LlmMonitor } = await import('@workbench/llm');
         const eps = await resolveEndpoints(ws, opts.endpoint, opts.kind);
-        const mon = new LlmMonitor({ endpoints: () => eps, probeTimeoutMs: intOr(opts.timeout, 1500) });
+        const mon = new LlmMonitor({ endpoints: () => eps, probeTimeoutMs: intOption(opts.timeout, '--timeout', 1, 600_000) ?? 1500 });
         // CPU use is a difference of two readings: take one, wait a moment, then the real sample.
         await mon.system.sample();
         await new Promise((r) => setTimeout(r, 250));
@@ -122,11 +123,6 @@ function registerStatus(llm: Command): void {
         process.stdout.write(statusText(s));
       }),
     );
-}
-
-function intOr(v: string | undefined, d: number): number {
-  const n = Number(v);
-  return Number.isFinite(n) && n > 0 ? Math.floor(n) : d;
 }
 
 function registerTop(llm: Command): void {
@@ -165,7 +161,7 @@ function registerTop(llm: Command): void {
           return mon.sample();
         };
         const history = new RingBuffer<MonitorSample>(300);
-        const intervalMs = Math.max(250, Math.round((Number(opts.interval) || 2) * 1000));
+        const intervalMs = Math.round(numberOption(opts.interval, '--interval', 0.25, 3600)! * 1000);
         let endpoint = 0;
         let sort: TopSort = 'vram';
         const out = process.stdout;
@@ -250,19 +246,14 @@ function registerBench(llm: Command): void {
     .addHelpText('after', '\nexamples:\n  wb llm bench llama3.2:1b\n  wb llm bench qwen2.5:0.5b --endpoint http://127.0.0.1:11435 --runs 3 --concurrency 1,2,4\n  wb llm bench export <run> --format csv > bench.csv\n')
     .action(async (model: string | undefined, opts: { endpoint?: string; kind?: string; prompts?: string; runs: string; concurrency: string; maxTokens?: string; project: string; name?: string; warmup: boolean; json?: boolean }, cmd: Command) => {
       if (!model) throw await userError('INVALID_INPUT', 'which model? e.g. wb llm bench llama3.2:1b', 'wb llm status lists the models each runtime has');
-      const runs = Number(opts.runs);
-      if (!Number.isInteger(runs) || runs < 1 || runs > 10_000) throw await userError('INVALID_INPUT', `--runs ${opts.runs}: give a whole number from 1 to 10000`);
+      const runs = intOption(opts.runs, '--runs', 1, 10_000)!;
       let levels: number[];
       try {
         levels = parseLevels(opts.concurrency);
       } catch (err) {
         throw await userError('INVALID_INPUT', (err as Error).message);
       }
-      let maxTokens: number | undefined;
-      if (opts.maxTokens !== undefined) {
-        maxTokens = Number(opts.maxTokens);
-        if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > 1_000_000) throw await userError('INVALID_INPUT', `--max-tokens ${opts.maxTokens}: give a whole number from 1 to 1000000`);
-      }
+      const maxTokens = intOption(opts.maxTokens, '--max-tokens', 1, 1_000_000);
       await withWorkspace(cmd, async (ws) => runBenchCommand(ws, model, { ...opts, runs, levels, maxTokens }));
     });
 

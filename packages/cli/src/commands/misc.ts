@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { withWorkspace } from '../context.js';
+import { intOption, numberOption } from '../options.js';
 import { bytes, printJson, table } from '../output.js';
 
 export function registerTemplate(program: Command): void {
@@ -51,7 +52,7 @@ export function registerGc(program: Command): void {
     .action(async (opts: { olderThan: string; dryRun?: boolean; json?: boolean }, cmd: Command) =>
       withWorkspace(cmd, async (ws) => {
         const { purge } = await import('@workbench/core');
-        const res = await purge(ws, { olderThanDays: Math.max(0, Number(opts.olderThan) || 0), dryRun: opts.dryRun ?? false });
+        const res = await purge(ws, { olderThanDays: numberOption(opts.olderThan, '--older-than', 0) ?? 0, dryRun: opts.dryRun ?? false });
         if (opts.json) return printJson(res);
         const verb = opts.dryRun ? 'would remove' : 'removed';
         const items = [
@@ -96,11 +97,10 @@ export function registerServe(program: Command): void {
     .option('--port <port>', 'port (default $WB_PORT or 7878; 0 picks a free one)')
     .option('--json', 'print the address as one JSON line when ready')
     .action(async (opts: { port?: string; json?: boolean }, cmd: Command) => {
-      const { resolveWorkspaceDir, readSettings, invalid } = await import('@workbench/core');
+      const { resolveWorkspaceDir, readSettings } = await import('@workbench/core');
       const { startServer } = await import('@workbench/server');
       const settings = readSettings();
-      const port = opts.port === undefined ? settings.WB_PORT : Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalid(`--port must be 0-65535, got ${opts.port}`);
+      const port = intOption(opts.port, '--port', 0, 65535) ?? settings.WB_PORT;
       const dir = resolveWorkspaceDir(cmd.optsWithGlobals<{ workspace?: string }>().workspace);
       // A terminal wants the address, not a JSON log line per request: warnings and errors only,
       // unless WB_LOG_LEVEL asks for more.

@@ -5,6 +5,7 @@ import type { LogLine, Run, RunStatus } from '@workbench/api';
 import type { Workspace } from '@workbench/core';
 import type { PreparedRun } from '@workbench/runner';
 import { openWorkspace, withWorkspace } from '../context.js';
+import { intOption } from '../options.js';
 import { ago, bytes, duration, num, printJson, table } from '../output.js';
 
 const collect = (v: string, prev: string[]) => prev.concat([v]);
@@ -146,8 +147,8 @@ export function registerRun(program: Command): void {
           sort: opts.sort,
           desc: !opts.asc,
           where: opts.where,
-          limit: Math.max(1, Number(opts.limit) || 50),
-          offset: Math.max(0, Number(opts.offset) || 0),
+          limit: intOption(opts.limit, '--limit', 1, 10_000)!,
+          offset: intOption(opts.offset, '--offset', 0, Number.MAX_SAFE_INTEGER)!,
           deleted: opts.deleted ?? false,
           details: true,
         });
@@ -238,7 +239,7 @@ export function registerRun(program: Command): void {
         const print = (lines: LogLine[]) => process.stdout.write(lines.map((l) => (opts.json ? JSON.stringify(l) : formatLog(l))).join('\n') + (lines.length ? '\n' : ''));
         let after = 0;
         if (opts.tail) {
-          const lines = await readLogs(ws.db, r.id, { ...filter, tail: true, limit: Math.max(1, Number(opts.tail) || 10) });
+          const lines = await readLogs(ws.db, r.id, { ...filter, tail: true, limit: intOption(opts.tail, '--tail', 1, 1_000_000) ?? 10 });
           print(lines);
           after = lines.at(-1)?.seq ?? (await readLogs(ws.db, r.id, { tail: true, limit: 1 })).at(-1)?.seq ?? 0;
         }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { intOption } from '../options.js';
 import { printJson } from '../output.js';
 
 export function registerServeModel(program: Command): void {
@@ -24,10 +25,8 @@ restarted if it dies; unpickling runs the pickle's code, so serve only your own 
     .action(async (refs: string[], opts: { port: string; host: string; threads: string; json?: boolean }, cmd: Command) => {
       const { openWorkspace } = await import('../context.js');
       const { Models, invalid } = await import('@workbench/core');
-      const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalid(`--port must be 0-65535, not '${opts.port}'`);
-      const threads = Number(opts.threads);
-      if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw invalid('--threads must be 1-256');
+      const port = intOption(opts.port, '--port', 0, 65535)!;
+      const threads = intOption(opts.threads, '--threads', 1, 256)!;
       const ws = await openWorkspace(cmd, { recover: false });
       const entries = [];
       try {
