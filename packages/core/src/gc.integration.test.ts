@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { Datasets } from './datasets/datasets.js';
 import { listEvents } from './events.js';
 import { collectBlobs, purge } from './gc.js';
+import { SqliteHashCache } from './datasets/hash-cache.js';
 import { Projects } from './projects.js';
 import { Artifacts } from './runs/artifacts.js';
 import { Runs } from './runs/runs.js';
@@ -171,5 +172,42 @@ describe('purge', () => {
     const types = (await listEvents(ws.db)).map((e) => e.type);
     expect(types.slice(-3)).toEqual(['run.purged', 'dataset.purged', 'project.purged']);
     await expect(purge(ws, { olderThanDays: -1 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+});
+
+describe('remembered file hashes', () => {
+  const DAY = 86_400_000;
+  const entry = (ino: string) => ({ dev: '1', ino, size: 10, mtimeNs: '5', sha256: sha(ino) });
+
+  test('wb gc forgets rows no lookup has used for 90 days; a lookup keeps a row alive', async () => {
+    const cache = new SqliteHashCache(ws.db);
+    await cache.store([entry('100'), entry('200'), entry('300')]);
+    // Rows checked long ago: 100 and 200 untouched for 100 days, 300 for 10 days.
+    await ws.db.updateTable('hash_cache').set({ checked_at: Date.now() - 100 * DAY }).where('ino', 'in', ['100', '200']).execute();
+    await ws.db.updateTable('hash_cache').set({ checked_at: Date.now() - 10 * DAY }).where('ino', '=', '300').execute();
+
+    // A check that still finds file 100 refreshes it (and answers from the cache as before).
+    const hits = await cache.lookup([{ dev: '1', ino: '100' }, { dev: '1', ino: '999' }]);
+    expect([...hits.keys()]).toEqual(['1:100']);
+
+    const dry = await purge(ws, { dryRun: true });
+    expect(dry.hashCacheRowsRemoved).toBe(1);
+    expect((await ws.db.selectFrom('hash_cache').select('ino').execute()).length).toBe(3);
+
+    const res = await purge(ws);
+    expect(res.hashCacheRowsRemoved).toBe(1);
+    const left = (await ws.db.selectFrom('hash_cache').select('ino').orderBy('ino').execute()).map((r) => r.ino);
+    expect(left).toEqual(['100', '300']);
+    expect((await cache.lookup([{ dev: '1', ino: '300' }])).get('1:300')?.sha256).toBe(sha('300'));
+  });
+
+  test('a recent hit does not write: checked_at moves at most once a day', async () => {
+    const cache = new SqliteHashCache(ws.db);
+    await cache.store([entry('1')]);
+    const before = Date.now() - 3_600_000;
+    await ws.db.updateTable('hash_cache').set({ checked_at: before }).execute();
+    await cache.lookup([{ dev: '1', ino: '1' }]);
+    const row = await ws.db.selectFrom('hash_cache').select('checked_at').executeTakeFirstOrThrow();
+    expect(Number(row.checked_at)).toBe(before);
   });
 });

@@ -3,6 +3,7 @@ import { linkSync, renameSync, statSync, unlinkSync, type Dirent } from 'node:fs
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { removeTree, yieldToLoop } from './datasets/fs-util.js';
+import { HASH_CACHE_TTL_MS, SqliteHashCache } from './datasets/hash-cache.js';
 import { fromSystemError, invalid } from './errors.js';
 import { recordEvent } from './events.js';
 import { now } from './time.js';
@@ -178,6 +179,8 @@ export interface PurgeResult extends CollectResult {
   datasets: Array<{ id: string; projectId: string; name: string; version: number }>;
   models: Array<{ id: string; projectId: string; name: string }>;
   modelVersions: Array<{ modelId: string; version: number }>;
+  /** Remembered file hashes no check has used for 90 days, forgotten (or, on a dry run, that would be). */
+  hashCacheRowsRemoved: number;
 }
 
 /**
@@ -217,8 +220,10 @@ export async function purge(ws: Workspace, opts: PurgeOptions = {}): Promise<Pur
   const purgedModels = new Set(modelList.map((m) => m.id));
   const versionList = (await db.selectFrom('model_versions').select(['id', 'model_id', 'version']).where('deleted_at', 'is not', null).where('deleted_at', '<=', cutoff).execute()).filter((v) => !purgedModels.has(v.model_id));
 
+  const hashCacheRowsRemoved = await new SqliteHashCache(db).prune(now() - HASH_CACHE_TTL_MS, dryRun);
   const result = (c: CollectResult): PurgeResult => ({
     ...c,
+    hashCacheRowsRemoved,
     projects: projects.map((p) => ({ id: p.id, name: p.name })),
     runs: runList.map((r) => ({ id: r.id, projectId: r.project_id, name: r.name })),
     datasets: datasetList.map((d) => ({ id: d.id, projectId: d.project_id, name: d.name, version: d.version })),

@@ -64,7 +64,8 @@ export function registerGc(program: Command): void {
         ];
         process.stdout.write(
           (items.length ? `${verb} from the trash:\n${items.join('\n')}\n` : 'the trash is empty\n') +
-            `${verb} ${res.blobsRemoved} unreferenced blob(s), ${bytes(res.bytesFreed)} freed${res.blobsKept ? `; ${res.blobsKept} unreferenced blob(s) written in the last 10 minutes kept (an import may be claiming them)` : ''}\n`,
+            `${verb} ${res.blobsRemoved} unreferenced blob(s), ${bytes(res.bytesFreed)} freed${res.blobsKept ? `; ${res.blobsKept} unreferenced blob(s) written in the last 10 minutes kept (an import may be claiming them)` : ''}\n` +
+            (res.hashCacheRowsRemoved ? `${opts.dryRun ? 'would forget' : 'forgot'} ${res.hashCacheRowsRemoved} remembered file hash(es) unused for 90 days\n` : ''),
         );
       }),
     );

@@ -28,6 +28,15 @@ export const fileKey = (k: FileKey): string => `${k.dev}:${k.ino}`;
 /** SQLite limits bound variables per statement; stay well under. */
 const CHUNK = 500;
 
+/**
+ * A hit refreshes its row's `checked_at` at most this often, so a warm re-check stays
+ * read-only on most days while rows of files still in use never look abandoned.
+ */
+export const HASH_CACHE_REFRESH_MS = 86_400_000;
+
+/** `wb gc` forgets rows no lookup has hit for this long: their files are gone or unused. */
+export const HASH_CACHE_TTL_MS = 90 * 86_400_000;
+
 export class SqliteHashCache implements HashCache {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -40,20 +49,53 @@ export class SqliteHashCache implements HashCache {
       if (!inos) byDev.set(k.dev, (inos = []));
       inos.push(k.ino);
     }
+    const t = now();
+    const stale = new Map<string, string[]>();
     for (const [dev, inos] of byDev) {
       for (let i = 0; i < inos.length; i += CHUNK) {
         const rows = await this.db
           .selectFrom('hash_cache')
-          .select(['dev', 'ino', 'size', 'mtime_ns', 'sha256'])
+          .select(['dev', 'ino', 'size', 'mtime_ns', 'sha256', 'checked_at'])
           .where('dev', '=', dev)
           .where('ino', 'in', inos.slice(i, i + CHUNK))
           .execute();
         for (const r of rows) {
           out.set(fileKey(r), { dev: r.dev, ino: r.ino, size: Number(r.size), mtimeNs: r.mtime_ns, sha256: r.sha256 });
+          if (t - Number(r.checked_at) >= HASH_CACHE_REFRESH_MS) {
+            let list = stale.get(dev);
+            if (!list) stale.set(dev, (list = []));
+            list.push(r.ino);
+          }
         }
       }
     }
+    if (stale.size > 0) await this.touch(stale, t);
     return out;
+  }
+
+  /** Marks rows as still in use; the caller's answer does not depend on it, so a busy database only delays it. */
+  private async touch(stale: Map<string, string[]>, t: number): Promise<void> {
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        for (const [dev, inos] of stale) {
+          for (let i = 0; i < inos.length; i += CHUNK) {
+            await trx.updateTable('hash_cache').set({ checked_at: t }).where('dev', '=', dev).where('ino', 'in', inos.slice(i, i + CHUNK)).execute();
+          }
+        }
+      });
+    } catch (err) {
+      if (!/SQLITE_BUSY|SQLITE_READONLY/.test(String((err as { code?: string }).code ?? err))) throw err;
+    }
+  }
+
+  /** Forgets rows no lookup has hit since `before` (ms since the epoch); returns how many. */
+  async prune(before: number, dryRun = false): Promise<number> {
+    if (dryRun) {
+      const row = await this.db.selectFrom('hash_cache').select((e) => e.fn.countAll<number>().as('n')).where('checked_at', '<', before).executeTakeFirstOrThrow();
+      return Number(row.n);
+    }
+    const res = await this.db.deleteFrom('hash_cache').where('checked_at', '<', before).executeTakeFirst();
+    return Number(res.numDeletedRows);
   }
 
   async store(entries: CachedHash[]): Promise<void> {
