@@ -12,6 +12,9 @@ export const errorCodes = {
   AMBIGUOUS: { http: 409, exit: 2 },
   UNAUTHORIZED: { http: 401, exit: 5 },
   FORBIDDEN_HOST: { http: 403, exit: 5 },
+  /** Acting on something only someone else may decide (approving one's own request). */
+  SELF_APPROVAL: { http: 403, exit: 5 },
+  FORBIDDEN: { http: 403, exit: 5 },
   WORKSPACE_TOO_NEW: { http: 500, exit: 6 },
   WORKSPACE_LOCKED: { http: 409, exit: 6 },
   DISK_FULL: { http: 507, exit: 7 },

@@ -105,10 +105,48 @@ export type StageChangeBody = z.infer<typeof stageChangeBodySchema>;
 
 export const aliasBodySchema = z.object({ version: z.number().int().positive(), ifRevision: z.number().int().optional() });
 export const cardBodySchema = z.object({ card: z.string().max(200_000) });
-export const policyBodySchema = z.object({ requireReasonForProduction: z.boolean() });
+/** Either rule may be given alone; what is left out stays as it is. */
+export const policyBodySchema = z.object({ requireReasonForProduction: z.boolean().optional(), requireApprovalForProduction: z.boolean().optional() });
+export type PolicyBody = z.infer<typeof policyBodySchema>;
 
-export const modelPolicySchema = z.object({ projectId: z.string(), requireReasonForProduction: z.boolean(), secondApproval: z.literal('not-built') });
+export const modelPolicySchema = z.object({
+  projectId: z.string(),
+  requireReasonForProduction: z.boolean(),
+  /** Entering production becomes a request that a second person approves. */
+  requireApprovalForProduction: z.boolean(),
+});
 export type ModelPolicy = z.infer<typeof modelPolicySchema>;
+
+/**
+ * pending → approved (the promotion happened) | rejected | withdrawn (by its requester) |
+ * stale (the version changed stage, or left, before anyone decided: ask again).
+ */
+export const approvalStatuses = ['pending', 'approved', 'rejected', 'withdrawn', 'stale'] as const;
+export const approvalStatusSchema = z.enum(approvalStatuses);
+export type ApprovalStatus = z.infer<typeof approvalStatusSchema>;
+
+export const approvalRequestSchema = z.object({
+  id: z.string(),
+  modelId: z.string(),
+  modelName: z.string(),
+  version: z.number().int(),
+  /** The stage the version was in when asked; the approval applies only while it still is. */
+  fromStage: modelStageSchema,
+  toStage: modelStageSchema,
+  previous: z.enum(['archived', 'staging']).nullable(),
+  reason: z.string(),
+  requestedBy: z.string(),
+  requestedAt: time,
+  status: approvalStatusSchema,
+  decidedBy: z.string().nullable(),
+  decidedAt: time.nullable(),
+  decisionReason: z.string().nullable(),
+});
+export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;
+
+export const approvalListSchema = z.object({ requests: z.array(approvalRequestSchema) });
+export const approvalRequestBodySchema = z.object({ reason: z.string().min(1).max(2000), previous: z.enum(['archived', 'staging']).optional() });
+export const approvalDecisionBodySchema = z.object({ reason: z.string().max(2000).optional(), ifRevision: z.number().int().optional() });
 
 export const webhookSchema = z.object({
   id: z.string(),
@@ -136,3 +174,9 @@ export type ModelDetail = z.infer<typeof modelDetailSchema>;
 export const stageChangeResultSchema = z.object({ version: modelVersionSchema, from: modelStageSchema, transition: z.string(), displaced: z.array(z.object({ version: z.number().int(), to: modelStageSchema })) });
 export type StageChangeResult = z.infer<typeof stageChangeResultSchema>;
 export const aliasResultSchema = z.object({ alias: z.string(), version: z.number().int(), previous: z.number().int().nullable() });
+export const approvalDecisionSchema = z.object({
+  request: approvalRequestSchema,
+  /** The stage change an approval made; null for a rejection or a withdrawal. */
+  change: stageChangeResultSchema.nullable(),
+});
+export type ApprovalDecision = z.infer<typeof approvalDecisionSchema>;

@@ -32,4 +32,6 @@ export * from './models/refs.js';
 export * from './models/stage-machine.js';
 export * from './models/lineage.js';
 export * from './models/webhooks.js';
+export * from './models/approvals.js';
+export * from './models/actor.js';
 export * from './endpoints.js';

@@ -4,6 +4,7 @@ import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-hash-cache.js';
 import * as m0003 from './migrations/0003-registry.js';
 import * as m0004 from './migrations/0004-llm.js';
+import * as m0005 from './migrations/0005-approvals.js';
 
 /** The ordered list of schema versions this build knows. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -11,6 +12,7 @@ export const migrations: Record<string, Migration> = {
   '0002-hash-cache': m0002,
   '0003-registry': m0003,
   '0004-llm': m0004,
+  '0005-approvals': m0005,
 };
 export const schemaVersion = Object.keys(migrations).length;
 

@@ -208,7 +208,25 @@ export interface ModelAliasesTable {
 export interface ModelPoliciesTable {
   project_id: string;
   require_reason: number;
+  require_approval: number;
   updated_at: number;
+}
+
+export interface ModelApprovalRequestsTable {
+  id: string;
+  model_id: string;
+  version_id: string;
+  version: number;
+  from_stage: string;
+  to_stage: string;
+  previous: string | null;
+  reason: string;
+  requested_by: string;
+  requested_at: number;
+  status: string;
+  decided_by: string | null;
+  decided_at: number | null;
+  decision_reason: string | null;
 }
 
 export interface WebhooksTable {
@@ -270,6 +288,7 @@ export interface Database {
   model_versions: ModelVersionsTable;
   model_aliases: ModelAliasesTable;
   model_policies: ModelPoliciesTable;
+  model_approval_requests: ModelApprovalRequestsTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
 }

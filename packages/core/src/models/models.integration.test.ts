@@ -136,12 +136,12 @@ describe('registry', () => {
     expect((await models.get('fraud')).stages).toEqual({ production: [1], draft: [2] });
   });
 
-  test('a project can require a reason for production (second approval awaits team mode)', async () => {
+  test('a project can require a reason for production', async () => {
     const models = new Models(ws);
     const runId = await trainedRun();
     await models.register({ runId, artifact: 'model.onnx', name: 'fraud' });
     const policy = await models.setPolicy('p', { requireReasonForProduction: true });
-    expect(policy).toMatchObject({ requireReasonForProduction: true, secondApproval: 'not-built' });
+    expect(policy).toMatchObject({ requireReasonForProduction: true, requireApprovalForProduction: false });
     await expect(models.changeStage('fraud', 1, { to: 'production' })).rejects.toMatchObject({ code: 'INVALID_INPUT', hint: expect.stringContaining('--reason') });
     await expect(models.changeStage('fraud', 1, { to: 'production', reason: '   ' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     await models.changeStage('fraud', 1, { to: 'staging' }); // other stages need no reason

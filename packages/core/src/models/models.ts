@@ -27,7 +27,7 @@ import { checkAlias, parseModelRef, type VersionSelector } from './refs.js';
 import { assertStageChange, transitionName } from './stage-machine.js';
 import { enqueueWebhooks } from './webhooks.js';
 
-type ModelRow = Selectable<ModelsTable>;
+export type ModelRow = Selectable<ModelsTable>;
 type VersionRow = Selectable<ModelVersionsTable>;
 
 export interface RegisterInput {
@@ -91,11 +91,19 @@ function isUniqueViolation(err: unknown): boolean {
  * change writes its audit event (and its webhook deliveries) in the same transaction.
  */
 export class Models {
-  constructor(private readonly ws: Workspace) {}
+  /** Who the changes are recorded as: the workspace's actor unless the caller names another (an API request's user). */
+  readonly actor: string;
+  constructor(
+    private readonly ws: Workspace,
+    opts: { actor?: string } = {},
+  ) {
+    this.actor = opts.actor ?? ws.actor;
+  }
 
   // ---- reading ------------------------------------------------------------------------
 
-  private async modelRow(name: string, opts: { deleted?: boolean } = {}): Promise<ModelRow> {
+  /** @internal */
+  async modelRow(name: string, opts: { deleted?: boolean } = {}): Promise<ModelRow> {
     const row = await this.ws.db
       .selectFrom('models')
       .selectAll()
@@ -265,7 +273,7 @@ export class Models {
       if (!m) {
         m = { id: newId(), project_id: run.projectId, name: modelName, card: '', version_counter: 0, revision: 0, created_at: t, updated_at: t, deleted_at: null };
         await trx.insertInto('models').values(m).execute();
-        await recordEvent(trx, this.ws.actor, { type: 'model.created', entityKind: 'model', entityId: m.id, payload: { name: modelName, projectId: run.projectId } });
+        await recordEvent(trx, this.actor, { type: 'model.created', entityKind: 'model', entityId: m.id, payload: { name: modelName, projectId: run.projectId } });
       }
       modelId = m.id;
       const { version_counter } = await trx
@@ -297,7 +305,7 @@ export class Models {
         .execute();
       // The version holds its blob: purging the run later does not take the model with it.
       await trx.insertInto('blob_refs').values({ sha256: artifact.sha256, owner_kind: 'model_version', owner_id: id }).onConflict((oc) => oc.doNothing()).execute();
-      await recordEvent(trx, this.ws.actor, { type: 'model.version_registered', entityKind: 'model', entityId: m.id, payload: { name: modelName, version: versionNumber, runId: run.id, artifact: artifact.name, sha256: artifact.sha256, format } });
+      await recordEvent(trx, this.actor, { type: 'model.version_registered', entityKind: 'model', entityId: m.id, payload: { name: modelName, version: versionNumber, runId: run.id, artifact: artifact.name, sha256: artifact.sha256, format } });
     });
     this.ws.notify({ events: true });
     return this.toVersion((await this.ws.db.selectFrom('model_versions').selectAll().where('id', '=', id).executeTakeFirstOrThrow()), modelName, []);
@@ -305,7 +313,8 @@ export class Models {
 
   // ---- stages and aliases -------------------------------------------------------------
 
-  private async checkRevision(trx: Transaction<Database>, m: ModelRow, ifRevision: number | undefined): Promise<ModelRow> {
+  /** @internal */
+  async checkRevision(trx: Transaction<Database>, m: ModelRow, ifRevision: number | undefined): Promise<ModelRow> {
     const fresh = await trx.selectFrom('models').selectAll().where('id', '=', m.id).executeTakeFirstOrThrow();
     if (fresh.deleted_at !== null) throw notFound('model', m.name);
     if (ifRevision !== undefined && fresh.revision !== ifRevision) {
@@ -321,48 +330,82 @@ export class Models {
     await trx.updateTable('models').set((eb) => ({ revision: eb('revision', '+', 1), updated_at: t })).where('id', '=', modelId).execute();
   }
 
-  private async recordAndNotify(trx: Transaction<Database>, m: ModelRow, type: string, payload: Record<string, unknown>): Promise<void> {
-    await recordEvent(trx, this.ws.actor, { type, entityKind: 'model', entityId: m.id, payload });
-    await enqueueWebhooks(trx, m.project_id, { type, actor: this.ws.actor, entityId: m.id, payload });
+  /** @internal the audit event and its webhook deliveries, in the caller's transaction. */
+  async recordAndNotify(trx: Transaction<Database>, m: ModelRow, type: string, payload: Record<string, unknown>): Promise<void> {
+    await recordEvent(trx, this.actor, { type, entityKind: 'model', entityId: m.id, payload });
+    await enqueueWebhooks(trx, m.project_id, { type, actor: this.actor, entityId: m.id, payload });
   }
 
   /**
    * Move a version along the stage machine. Entering production displaces the current
    * production version (to archived, or to staging with `previous`) in the same transaction,
-   * so a model never has two. Who, when and why go into the audit trail.
+   * so a model never has two. Who, when and why go into the audit trail. Where the project
+   * requires a second person's approval, entering production is refused here: it goes
+   * through `ModelApprovals.request` instead.
    */
   async changeStage(name: string, version: number, input: StageChangeInput): Promise<StageChangeResult> {
     const m = await this.modelRow(name);
     const reason = input.reason?.trim() || null;
-    if (input.to === 'production' && !reason) {
+    if (input.to === 'production') {
       const policy = await this.policy(m.project_id);
-      if (policy.requireReasonForProduction) {
-        throw invalid(`project ${(await this.get(m.id)).projectName} requires a reason to put a version into production`, `add --reason "why this version should serve"`);
+      const project = async () => (await this.get(m.id)).projectName;
+      if (policy.requireApprovalForProduction) {
+        throw new UserError('CONFLICT', `project ${await project()} requires a second person's approval to put a version into production`, {
+          hint: `request it: wb model promote ${m.name} ${version} --to production --reason "why" (then someone else runs wb model approve REQUEST)`,
+          details: { approvalRequired: true },
+        });
       }
+      if (policy.requireReasonForProduction && !reason) throw invalid(`project ${await project()} requires a reason to put a version into production`, `add --reason "why this version should serve"`);
     }
-    const t = now();
-    let from: ModelStage = 'draft';
-    const displaced: Array<{ version: number; to: ModelStage }> = [];
+    let result: Omit<StageChangeResult, 'version'> | undefined;
     await this.ws.db.transaction().execute(async (trx) => {
       const fresh = await this.checkRevision(trx, m, input.ifRevision);
-      const v = await this.versionRow(fresh, { kind: 'version', version }, trx);
-      from = v.stage as ModelStage;
-      assertStageChange(`${m.name}@${version}`, from, input.to);
-      if (input.to === 'production') {
-        const current = await trx.selectFrom('model_versions').select(['id', 'version']).where('model_id', '=', m.id).where('stage', '=', 'production').where('deleted_at', 'is', null).execute();
-        const next = input.previous ?? 'archived';
-        for (const c of current) {
-          await trx.updateTable('model_versions').set({ stage: next, stage_changed_at: t }).where('id', '=', c.id).execute();
-          displaced.push({ version: c.version, to: next });
-          await this.recordAndNotify(trx, m, 'model.stage_changed', { name: m.name, version: c.version, from: 'production', to: next, transition: transitionName('production', next), reason: `displaced by version ${version}${reason ? `: ${reason}` : ''}` });
-        }
-      }
-      await trx.updateTable('model_versions').set({ stage: input.to, stage_changed_at: t }).where('id', '=', v.id).execute();
-      await this.recordAndNotify(trx, m, 'model.stage_changed', { name: m.name, version, from, to: input.to, transition: transitionName(from, input.to), reason, displaced });
-      await this.bumpRevision(trx, m.id, t);
+      result = await this.applyStageChange(trx, fresh, version, { ...input, reason });
     });
     this.ws.notify({ events: true });
-    return { version: await this.version(`${m.name}@${version}`), from, transition: transitionName(from, input.to), displaced };
+    return { version: await this.version(`${m.name}@${version}`), ...result! };
+  }
+
+  /**
+   * The stage change itself, inside the caller's transaction (after its revision check): the
+   * one-production rule, the audit events and webhooks, the revision bump. Open approval
+   * requests of every version whose stage moves become stale: what was reviewed changed.
+   * @internal used by `changeStage` and by approvals.
+   */
+  async applyStageChange(trx: Transaction<Database>, m: ModelRow, version: number, input: Omit<StageChangeInput, 'ifRevision' | 'reason'> & { reason: string | null; approval?: { id: string; requestedBy: string; approvedBy: string } }): Promise<Omit<StageChangeResult, 'version'>> {
+    const t = now();
+    const { reason } = input;
+    const v = await this.versionRow(m, { kind: 'version', version }, trx);
+    const from = v.stage as ModelStage;
+    assertStageChange(`${m.name}@${version}`, from, input.to);
+    const displaced: Array<{ version: number; to: ModelStage }> = [];
+    if (input.to === 'production') {
+      const current = await trx.selectFrom('model_versions').select(['id', 'version']).where('model_id', '=', m.id).where('stage', '=', 'production').where('deleted_at', 'is', null).execute();
+      const next = input.previous ?? 'archived';
+      for (const c of current) {
+        await trx.updateTable('model_versions').set({ stage: next, stage_changed_at: t }).where('id', '=', c.id).execute();
+        displaced.push({ version: c.version, to: next });
+        await this.recordAndNotify(trx, m, 'model.stage_changed', { name: m.name, version: c.version, from: 'production', to: next, transition: transitionName('production', next), reason: `displaced by version ${version}${reason ? `: ${reason}` : ''}` });
+        await this.staleRequests(trx, m, c.id, `version ${c.version} moved from production to ${next}`);
+      }
+    }
+    await trx.updateTable('model_versions').set({ stage: input.to, stage_changed_at: t }).where('id', '=', v.id).execute();
+    await this.recordAndNotify(trx, m, 'model.stage_changed', { name: m.name, version, from, to: input.to, transition: transitionName(from, input.to), reason, displaced, ...(input.approval ? { approval: input.approval } : {}) });
+    await this.staleRequests(trx, m, v.id, `version ${version} moved from ${from} to ${input.to}`);
+    await this.bumpRevision(trx, m.id, t);
+    return { from, transition: transitionName(from, input.to), displaced };
+  }
+
+  /** Pending approval requests of a version that changed become stale, each with its event. */
+  private async staleRequests(trx: Transaction<Database>, m: ModelRow, versionId: string, why: string): Promise<void> {
+    const open = await trx.selectFrom('model_approval_requests').select(['id', 'version', 'requested_by']).where('version_id', '=', versionId).where('status', '=', 'pending').execute();
+    if (open.length === 0) return;
+    await trx
+      .updateTable('model_approval_requests')
+      .set({ status: 'stale', decided_at: now(), decision_reason: why })
+      .where('id', 'in', open.map((r) => r.id))
+      .execute();
+    for (const r of open) await this.recordAndNotify(trx, m, 'approval.stale', { name: m.name, version: r.version, requestId: r.id, requestedBy: r.requested_by, why });
   }
 
   /** Point an alias at a version, creating or moving it atomically. */
@@ -420,7 +463,7 @@ export class Models {
         const v = await this.versionRow(m, { kind: 'version', version }, trx);
         await trx.updateTable('model_versions').set({ card }).where('id', '=', v.id).execute();
       }
-      await recordEvent(trx, this.ws.actor, { type: 'model.card_updated', entityKind: 'model', entityId: m.id, payload: { name: m.name, version: version ?? null, length: card.length } });
+      await recordEvent(trx, this.actor, { type: 'model.card_updated', entityKind: 'model', entityId: m.id, payload: { name: m.name, version: version ?? null, length: card.length } });
     });
     this.ws.notify({ events: true });
   }
@@ -433,7 +476,7 @@ export class Models {
     const t = now();
     await this.ws.db.transaction().execute(async (trx) => {
       await trx.updateTable('models').set({ deleted_at: t, updated_at: t }).where('id', '=', m.id).execute();
-      await recordEvent(trx, this.ws.actor, { type: 'model.deleted', entityKind: 'model', entityId: m.id, payload: { name: m.name } });
+      await recordEvent(trx, this.actor, { type: 'model.deleted', entityKind: 'model', entityId: m.id, payload: { name: m.name } });
     });
     this.ws.notify({ events: true });
     return this.get(m.id, { deleted: true });
@@ -444,7 +487,7 @@ export class Models {
     try {
       await this.ws.db.transaction().execute(async (trx) => {
         await trx.updateTable('models').set({ deleted_at: null, updated_at: now() }).where('id', '=', m.id).execute();
-        await recordEvent(trx, this.ws.actor, { type: 'model.restored', entityKind: 'model', entityId: m.id, payload: { name: m.name } });
+        await recordEvent(trx, this.actor, { type: 'model.restored', entityKind: 'model', entityId: m.id, payload: { name: m.name } });
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw new UserError('NAME_TAKEN', `a live model is already named '${m.name}'`, { hint: `delete or rename that one first` });
@@ -465,6 +508,7 @@ export class Models {
       await trx.deleteFrom('model_aliases').where('version_id', '=', v.id).execute();
       await trx.updateTable('model_versions').set({ deleted_at: t }).where('id', '=', v.id).execute();
       await this.recordAndNotify(trx, m, 'model.version_deleted', { name: m.name, version, aliasesRemoved: aliases.map((a) => a.alias) });
+      await this.staleRequests(trx, m, v.id, `version ${version} was deleted`);
       await this.bumpRevision(trx, m.id, t);
     });
     this.ws.notify({ events: true });
@@ -476,7 +520,7 @@ export class Models {
     await this.ws.db.transaction().execute(async (trx) => {
       const r = await trx.updateTable('model_versions').set({ deleted_at: null }).where('model_id', '=', m.id).where('version', '=', version).where('deleted_at', 'is not', null).executeTakeFirst();
       if (Number(r.numUpdatedRows) === 0) throw notFound('deleted model version', `${m.name}@${version}`, `see the trash: wb model versions ${m.name} --deleted`);
-      await recordEvent(trx, this.ws.actor, { type: 'model.version_restored', entityKind: 'model', entityId: m.id, payload: { name: m.name, version } });
+      await recordEvent(trx, this.actor, { type: 'model.version_restored', entityKind: 'model', entityId: m.id, payload: { name: m.name, version } });
       await this.bumpRevision(trx, m.id, t);
     });
     this.ws.notify({ events: true });
@@ -486,22 +530,27 @@ export class Models {
   // ---- policy -------------------------------------------------------------------------
 
   async policy(project: string): Promise<ModelPolicy> {
-    const row = await this.ws.db.selectFrom('model_policies').selectAll().where('project_id', '=', project).executeTakeFirst();
-    const id = row?.project_id ?? (await new Projects(this.ws).resolve(project)).id;
-    return { projectId: id, requireReasonForProduction: (row?.require_reason ?? 0) === 1, secondApproval: 'not-built' };
+    // By project id (what the registry passes) or by anything a user types (name, id prefix).
+    const byId = await this.ws.db.selectFrom('projects').select('id').where('id', '=', project).executeTakeFirst();
+    const id = byId?.id ?? (await new Projects(this.ws).resolve(project)).id;
+    const row = await this.ws.db.selectFrom('model_policies').selectAll().where('project_id', '=', id).executeTakeFirst();
+    return { projectId: id, requireReasonForProduction: (row?.require_reason ?? 0) === 1, requireApprovalForProduction: (row?.require_approval ?? 0) === 1 };
   }
 
-  async setPolicy(project: string, policy: { requireReasonForProduction: boolean }): Promise<ModelPolicy> {
+  /** Change one rule or both; what is left out stays as it is. Pending approval requests are kept either way. */
+  async setPolicy(project: string, policy: { requireReasonForProduction?: boolean | undefined; requireApprovalForProduction?: boolean | undefined }): Promise<ModelPolicy> {
     const p = await new Projects(this.ws).resolve(project);
     const t = now();
     await this.ws.db.transaction().execute(async (trx) => {
-      const require_reason = policy.requireReasonForProduction ? 1 : 0;
+      const old = await trx.selectFrom('model_policies').selectAll().where('project_id', '=', p.id).executeTakeFirst();
+      const require_reason = policy.requireReasonForProduction === undefined ? (old?.require_reason ?? 0) : policy.requireReasonForProduction ? 1 : 0;
+      const require_approval = policy.requireApprovalForProduction === undefined ? (old?.require_approval ?? 0) : policy.requireApprovalForProduction ? 1 : 0;
       await trx
         .insertInto('model_policies')
-        .values({ project_id: p.id, require_reason, updated_at: t })
-        .onConflict((oc) => oc.column('project_id').doUpdateSet({ require_reason, updated_at: t }))
+        .values({ project_id: p.id, require_reason, require_approval, updated_at: t })
+        .onConflict((oc) => oc.column('project_id').doUpdateSet({ require_reason, require_approval, updated_at: t }))
         .execute();
-      await recordEvent(trx, this.ws.actor, { type: 'model.policy_updated', entityKind: 'project', entityId: p.id, payload: policy });
+      await recordEvent(trx, this.actor, { type: 'model.policy_updated', entityKind: 'project', entityId: p.id, payload: { requireReasonForProduction: require_reason === 1, requireApprovalForProduction: require_approval === 1 } });
     });
     this.ws.notify({ events: true });
     return this.policy(p.id);
