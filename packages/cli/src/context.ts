@@ -3,13 +3,15 @@ import type { Workspace } from '@workbench/core';
 
 export interface GlobalOptions {
   workspace?: string;
+  /** Who acts (`--as`); see cliActor in core for the fallbacks. */
+  as?: string;
 }
 
 /** Open the workspace named by --workspace / $WB_HOME / ~/.workbench, tidying orphaned runs. */
 export async function openWorkspace(cmd: Command, opts: { recover?: boolean } = {}): Promise<Workspace> {
-  const { Workspace, Runs, resolveWorkspaceDir } = await import('@workbench/core');
+  const { Workspace, Runs, cliActor, resolveWorkspaceDir } = await import('@workbench/core');
   const global = cmd.optsWithGlobals<GlobalOptions>();
-  const ws = await Workspace.open(resolveWorkspaceDir(global.workspace), { actor: `cli:${process.env.USER ?? 'user'}` });
+  const ws = await Workspace.open(resolveWorkspaceDir(global.workspace), { actor: cliActor(global.as) });
   if (opts.recover !== false) await new Runs(ws).recoverOrphans();
   return ws;
 }

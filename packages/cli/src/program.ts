@@ -23,6 +23,7 @@ export function buildProgram(): Command {
     .description('Workbench: track, train, ship and run models on your own machine')
     .version(version, '-V, --version')
     .option('-w, --workspace <dir>', 'workspace folder (default $WB_HOME or ~/.workbench)')
+    .option('--as <name>', 'who you are, recorded on every change (default $WB_USER, else your login name); without team mode a convention, not a security boundary')
     .showHelpAfterError('(wb --help lists the commands)')
     .configureHelp({ sortSubcommands: false });
   registerProject(program);

@@ -66,8 +66,11 @@ export function registerModel(program: Command): void {
 Stages: draft → staging → production → archived. A model has at most one production version:
 promoting another moves the previous one to archived (or --previous staging).
 An archived version goes back to draft or staging before it can serve again.
-Protected transitions: a project can require a reason for production (wb model policy).
-A second person's approval needs team mode, which is not built yet.`,
+Protected transitions: a project can require a reason, or a second person's approval, for
+production (wb model policy). With approval on, promote --to production creates a request that
+someone else approves (wb model approvals, approve, reject, withdraw).
+Who you are: --as NAME, else $WB_USER, else your login name. On one machine without team mode
+this is a convention between colleagues, not a security boundary: team mode will authenticate it.`,
     );
 
   model
@@ -187,7 +190,7 @@ A second person's approval needs team mode, which is not built yet.`,
     (mode: 'promote' | 'demote' | 'archive') =>
     async (name: string, version: string, opts: { to?: ModelStage; reason?: string; previous?: 'archived' | 'staging'; ifRevision?: string; json?: boolean }, cmd: Command) =>
       withWorkspace(cmd, async (ws) => {
-        const { Models, invalid } = await import('@workbench/core');
+        const { Models, ModelApprovals, invalid } = await import('@workbench/core');
         const { modelStages } = await import('@workbench/api');
         const models = new Models(ws);
         const n = versionArg(version);
@@ -195,6 +198,22 @@ A second person's approval needs team mode, which is not built yet.`,
         if (mode === 'demote' && !to) to = (await models.version(`${name}@${n}`)).stage === 'production' ? 'staging' : 'draft';
         if (!to || !(modelStages as readonly string[]).includes(to)) throw invalid(`--to must be one of ${modelStages.join(', ')}`);
         if (opts.previous && opts.previous !== 'archived' && opts.previous !== 'staging') throw invalid('--previous must be archived or staging');
+        if (to === 'production' && (await models.policy((await models.get(name)).projectId)).requireApprovalForProduction) {
+          // The project wants a second person: this promotion becomes a request, the stage stays.
+          const req = await new ModelApprovals(ws).request(name, n, { reason: opts.reason ?? '', ...(opts.previous ? { previous: opts.previous } : {}) });
+          await deliverWebhooksIfNoServer(ws);
+          if (opts.json) return printJson(req);
+          process.stdout.write(
+            [
+              `approval requested: ${req.modelName}@${req.version} ${req.fromStage} → production (request ${req.id}, by ${req.requestedBy})`,
+              `the project requires a second person's approval: ${req.modelName}@${req.version} stays ${req.fromStage} until someone else approves.`,
+              `next (another person):  wb --as NAME model approve ${req.id} --reason "…"    or    wb model reject ${req.id} --reason "…"`,
+              `take it back:           wb model withdraw ${req.id}`,
+              '',
+            ].join('\n'),
+          );
+          return;
+        }
         // Optimistic concurrency: the change applies only if nobody changed the model since we read it.
         const ifRevision = revisionArg(opts.ifRevision) ?? (await models.get(name)).revision;
         const r = await models.changeStage(name, n, { to, ifRevision, ...(opts.reason ? { reason: opts.reason } : {}), ...(opts.previous ? { previous: opts.previous } : {}) });
@@ -208,7 +227,7 @@ A second person's approval needs team mode, which is not built yet.`,
     .command('promote <name> <version>')
     .description('move a version to another stage (promote, demote, archive or restore)')
     .requiredOption('--to <stage>', 'draft, staging, production or archived')
-    .option('--reason <text>', 'why (recorded in the audit trail; a project can require it for production)')
+    .option('--reason <text>', 'why (recorded in the audit trail; a project can require it for production, and an approval request always needs it)')
     .option('--previous <stage>', 'what the current production version becomes: archived (default) or staging')
     .option('--if-revision <n>', 'apply only if the model is still at this revision (see wb model show)')
     .option('--json', 'print JSON')
@@ -331,7 +350,9 @@ A second person's approval needs team mode, which is not built yet.`,
               ? `v${p.version} ${p.from} → ${p.to}${p.reason ? ` (${p.reason})` : ''}`
               : e.type === 'model.alias_set'
                 ? `${p.alias} → v${p.version}`
-                : p.version
+                : e.type.startsWith('approval.')
+                  ? `v${p.version} request ${p.requestId}${e.type === 'approval.requested' ? ` (${p.reason})` : e.type === 'approval.stale' ? ` (${p.why})` : p.reason ? ` (${p.reason})` : ''}`
+                  : p.version
                   ? `v${p.version}`
                   : '';
           process.stdout.write(`${e.ts}  ${e.actor.padEnd(16)}  ${e.type.replace('model.', '').padEnd(18)}  ${what}\n`);
@@ -380,15 +401,123 @@ A second person's approval needs team mode, which is not built yet.`,
     .description("a project's rules for entering production")
     .option('--require-reason', 'require --reason to promote into production')
     .option('--no-require-reason', 'stop requiring a reason')
+    .option('--require-approval', "promotions into production become requests a second person approves")
+    .option('--no-require-approval', 'promote into production directly again (pending requests stay decidable)')
     .option('--json', 'print JSON')
-    .addHelpText('after', "\nA second person's approval for production needs team mode (several users), which is not built yet.")
-    .action(async (project: string, opts: { requireReason?: boolean; json?: boolean }, cmd: Command) =>
+    .addHelpText(
+      'after',
+      `
+With approval required, wb model promote NAME V --to production --reason R creates a request;
+another person runs wb model approve REQUEST (the promotion happens then), or wb model reject.
+"Another person" compares the names behind --as / $WB_USER / your login name: on one machine
+without team mode that is a convention, not a security boundary; team mode will authenticate it.`,
+    )
+    .action(async (project: string, opts: { requireReason?: boolean; requireApproval?: boolean; json?: boolean }, cmd: Command) =>
       withWorkspace(cmd, async (ws) => {
         const { Models } = await import('@workbench/core');
         const models = new Models(ws);
-        const policy = opts.requireReason === undefined ? await models.policy(project) : await models.setPolicy(project, { requireReasonForProduction: opts.requireReason });
+        const policy =
+          opts.requireReason === undefined && opts.requireApproval === undefined
+            ? await models.policy(project)
+            : await models.setPolicy(project, { requireReasonForProduction: opts.requireReason, requireApprovalForProduction: opts.requireApproval });
         if (opts.json) return printJson(policy);
-        process.stdout.write(`project ${project}: a reason is ${policy.requireReasonForProduction ? 'required' : 'not required'} to enter production\nsecond-person approval: not built yet (needs team mode)\n`);
+        process.stdout.write(
+          `project ${project}: a reason is ${policy.requireReasonForProduction ? 'required' : 'not required'} to enter production\n` +
+            `second-person approval: ${policy.requireApprovalForProduction ? 'required (wb model promote … --to production creates a request; wb model approvals lists them)' : 'not required'}\n`,
+        );
+      }),
+    );
+
+  model
+    .command('approvals [name]')
+    .description('approval requests for production: pending first, then decided ones')
+    .option('--status <status>', 'only pending, approved, rejected, withdrawn or stale requests')
+    .option('--json', 'print JSON')
+    .action(async (name: string | undefined, opts: { status?: string; json?: boolean }, cmd: Command) =>
+      withWorkspace(cmd, async (ws) => {
+        const { ModelApprovals, invalid } = await import('@workbench/core');
+        const { approvalStatuses } = await import('@workbench/api');
+        if (opts.status !== undefined && !(approvalStatuses as readonly string[]).includes(opts.status)) throw invalid(`--status must be one of ${approvalStatuses.join(', ')}`);
+        const list = await new ModelApprovals(ws).list({ ...(name ? { model: name } : {}), ...(opts.status ? { status: opts.status as (typeof approvalStatuses)[number] } : {}) });
+        if (opts.json) return printJson(list);
+        if (list.length === 0) return void process.stdout.write(`no approval requests${name ? ` for ${name}` : ''}${opts.status ? ` that are ${opts.status}` : ''}\n`);
+        process.stdout.write(
+          table(
+            list.map((r) => ({
+              id: r.id,
+              version: `${r.modelName}@${r.version}`,
+              change: `${r.fromStage} → ${r.toStage}`,
+              requested: `${r.requestedBy}, ${ago(r.requestedAt)}`,
+              status: r.status,
+              decided: r.decidedBy ? `${r.decidedBy}, ${ago(r.decidedAt!)}` : r.status === 'stale' ? ago(r.decidedAt!) : '',
+              reason: (r.decisionReason ? `${r.reason} / ${r.decisionReason}` : r.reason).slice(0, 60),
+            })),
+            [
+              { key: 'id', title: 'request' },
+              { key: 'version', title: 'version' },
+              { key: 'change', title: 'change' },
+              { key: 'requested', title: 'requested by' },
+              { key: 'status', title: 'status' },
+              { key: 'decided', title: 'decided by' },
+              { key: 'reason', title: 'reason / decision' },
+            ],
+          ),
+        );
+        const pending = list.filter((r) => r.status === 'pending');
+        if (pending.length) process.stdout.write(`\nnext: wb model approve ${pending[0]!.id}   (someone other than ${pending[0]!.requestedBy})   or   wb model reject ${pending[0]!.id} --reason "…"\n`);
+      }),
+    );
+
+  model
+    .command('approve <request>')
+    .description("approve someone else's request: the version enters production now (request id or a unique prefix)")
+    .option('--reason <text>', 'a note for the audit trail')
+    .option('--if-revision <n>', 'apply only if the model is still at this revision')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nYou cannot approve your own request. Who you are: --as NAME, $WB_USER, or your login name (a convention without team mode).')
+    .action(async (request: string, opts: { reason?: string; ifRevision?: string; json?: boolean }, cmd: Command) =>
+      withWorkspace(cmd, async (ws) => {
+        const { ModelApprovals } = await import('@workbench/core');
+        const ifRevision = revisionArg(opts.ifRevision);
+        const d = await new ModelApprovals(ws).approve(request, { ...(opts.reason ? { reason: opts.reason } : {}), ...(ifRevision === undefined ? {} : { ifRevision }) });
+        await deliverWebhooksIfNoServer(ws);
+        if (opts.json) return printJson(d);
+        const r = d.request;
+        process.stdout.write(`approved request ${r.id} (asked by ${r.requestedBy}, approved by ${r.decidedBy})\n`);
+        if (d.change) {
+          process.stdout.write(`${d.change.transition}: ${r.modelName}@${r.version} ${d.change.from} → ${d.change.version.stage}\n`);
+          for (const x of d.change.displaced) process.stdout.write(`  ${r.modelName}@${x.version} production → ${x.to}\n`);
+        }
+      }),
+    );
+
+  model
+    .command('reject <request>')
+    .description("turn down someone else's request; the version keeps its stage")
+    .requiredOption('--reason <text>', 'what is missing (the requester reads it)')
+    .option('--json', 'print JSON')
+    .action(async (request: string, opts: { reason: string; json?: boolean }, cmd: Command) =>
+      withWorkspace(cmd, async (ws) => {
+        const { ModelApprovals } = await import('@workbench/core');
+        const d = await new ModelApprovals(ws).reject(request, { reason: opts.reason });
+        await deliverWebhooksIfNoServer(ws);
+        if (opts.json) return printJson(d);
+        process.stdout.write(`rejected request ${d.request.id}: ${d.request.modelName}@${d.request.version} stays ${d.request.fromStage}\n`);
+      }),
+    );
+
+  model
+    .command('withdraw <request>')
+    .description('take back your own request')
+    .option('--reason <text>', 'why')
+    .option('--json', 'print JSON')
+    .action(async (request: string, opts: { reason?: string; json?: boolean }, cmd: Command) =>
+      withWorkspace(cmd, async (ws) => {
+        const { ModelApprovals } = await import('@workbench/core');
+        const d = await new ModelApprovals(ws).withdraw(request, opts.reason ? { reason: opts.reason } : {});
+        await deliverWebhooksIfNoServer(ws);
+        if (opts.json) return printJson(d);
+        process.stdout.write(`withdrew request ${d.request.id} (${d.request.modelName}@${d.request.version} → production)\n`);
       }),
     );
 
