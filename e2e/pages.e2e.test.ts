@@ -70,7 +70,7 @@ describe('every page: accessible, and a screenshot of each', () => {
           await saveScreenshot(page, `${name}-${scheme}`);
           checked.push(name);
         }
-        // Dialogs too: the keyboard help and the move-run dialog.
+        // Dialogs too: the keyboard help, the command palette and the move-run dialog.
         await page.goto(`${server.url}/runs/${ids[0]}`);
         await page.getByTestId('metric-card').first().waitFor();
         await page.keyboard.press('?');
@@ -78,6 +78,13 @@ describe('every page: accessible, and a screenshot of each', () => {
         await page.waitForTimeout(400); // the dialog's opening animation (axe reads the colours drawn)
         await expectAccessible(page, `keyboard help (${scheme})`);
         await page.keyboard.press('Escape');
+        await page.keyboard.press('Control+k');
+        await page.getByTestId('palette-input').waitFor();
+        await page.waitForTimeout(400);
+        await expectAccessible(page, `command palette (${scheme})`);
+        await saveScreenshot(page, `command-palette-${scheme}`);
+        await page.keyboard.press('Escape');
+        await page.getByTestId('command-palette').waitFor({ state: 'detached' });
         await page.getByTestId('move-run').click();
         await page.getByTestId('move-confirm').waitFor();
         await page.waitForTimeout(400);

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { apiCall, cleanup, launchBrowser, openApp, serve, tempHome, until, type Served } from './helpers';
+import { apiCall, cleanup, expectAccessible, launchBrowser, nodeScript, openApp, serve, tempHome, until, type Served } from './helpers';
 
 // A new user's first minutes: the empty dashboard says what to type, then a project is
 // created, renamed and deleted through the UI.
@@ -141,5 +141,41 @@ describe('a fresh workspace in the browser', () => {
     await page.locator('body').click({ position: { x: 5, y: 5 } });
     await page.keyboard.press('/');
     expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Filter runs by name');
+  });
+
+  test('Ctrl-K goes to any page, project or run by typing part of its name', async () => {
+    await apiCall(server, 'POST', '/projects', { name: 'palette-proj' });
+    const run = await apiCall<{ id: string }>(server, 'POST', '/runs', { project: 'palette-proj', name: 'needle-run', command: nodeScript('') });
+    await page.goto(`${server.url}/`);
+    await page.locator('[data-testid="connection"][data-state="online"]').waitFor();
+
+    await page.keyboard.press('Control+k');
+    await page.getByTestId('palette-input').waitFor();
+    await page.waitForTimeout(300);
+    await expectAccessible(page, 'command palette');
+    await page.getByTestId('palette-input').fill('settings');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/settings$/);
+    await page.getByTestId('command-palette').waitFor({ state: 'detached' });
+
+    await page.keyboard.press('Control+k');
+    await page.getByTestId('palette-input').fill('palette-pr');
+    await page.getByRole('option', { name: /palette-proj/ }).waitFor();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/projects\/palette-proj$/);
+
+    // Runs are looked up on the server by name, not from a list loaded in the page.
+    await page.getByTestId('open-palette').click();
+    await page.getByTestId('palette-input').fill('needle');
+    await page.getByRole('option', { name: /needle-run/ }).waitFor();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(new RegExp(`/runs/${run.id}$`));
+
+    // Something that matches nothing says so; Esc closes.
+    await page.keyboard.press('Control+k');
+    await page.getByTestId('palette-input').fill('zzqx-nothing');
+    await page.getByText('Nothing named “zzqx-nothing”.').waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('command-palette').waitFor({ state: 'detached' });
   });
 });

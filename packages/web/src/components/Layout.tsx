@@ -1,26 +1,14 @@
-import { Activity, Boxes, Cpu, Database, HardDrive, FlaskConical, GitCompareArrows, LayoutDashboard, MessagesSquare, Moon, Play, Settings, Sun, SunMoon, WifiOff, X } from 'lucide-react';
-import { Calculator, Package } from 'lucide-react';
+import { FlaskConical, Moon, Search, Settings, Sun, SunMoon, WifiOff, X } from 'lucide-react';
 import { NavLink, Outlet, useLocation } from 'react-router';
 import { useGlobalKeys } from '../lib/keyboard';
 import { useConnection } from '../lib/live';
 import { setTheme, useTheme, type Theme } from '../lib/theme';
 import { dismissToast, useToasts } from '../lib/toast';
+import { NAV } from '../lib/nav';
+import { CommandPalette, openCommandPalette } from './CommandPalette';
 import { KeyboardHelp } from './KeyboardHelp';
 import { cx } from './ui';
 
-const NAV = [
-  { to: '/', label: 'Dashboard', icon: LayoutDashboard, end: true, keys: 'g h' },
-  { to: '/projects', label: 'Projects', icon: Boxes, keys: 'g p' },
-  { to: '/datasets', label: 'Datasets', icon: Database, keys: 'g d' },
-  { to: '/runs', label: 'Runs', icon: Activity, keys: 'g r', end: true },
-  { to: '/compare', label: 'Compare', icon: GitCompareArrows, keys: 'g c' },
-  { to: '/models', label: 'Models', icon: Package },
-  { to: '/llm', label: 'LLM', icon: Cpu },
-  { to: '/runs/new', label: 'Start a run', icon: Play, keys: 'g n' },
-  { to: '/playground', label: 'Playground', icon: MessagesSquare },
-  { to: '/cache', label: 'Model cache', icon: HardDrive },
-  { to: '/plan', label: 'Plan', icon: Calculator },
-];
 
 function ConnectionPill({ testId = 'connection' }: { testId?: string }) {
   const { state } = useConnection();
@@ -107,6 +95,17 @@ export function Layout() {
             </div>
             <span className="text-[14px] font-semibold tracking-tight">Workbench</span>
           </div>
+          <div className="px-2 pt-1">
+            <button
+              className="flex w-full items-center gap-2 rounded-lg border border-app px-2.5 py-1.5 text-[13px] text-muted hover:bg-zinc-100 dark:hover:bg-zinc-800/70"
+              onClick={openCommandPalette}
+              data-testid="open-palette"
+            >
+              <Search size={14} />
+              <span className="flex-1 text-left">Go to…</span>
+              <span className="kbd">Ctrl K</span>
+            </button>
+          </div>
           <nav className="flex-1 space-y-0.5 px-2 py-2" aria-label="Main">
             {NAV.map((n) => (
               <NavLink
@@ -158,6 +157,7 @@ export function Layout() {
       </div>
       <Toaster />
       <KeyboardHelp />
+      <CommandPalette />
     </>
   );
 }

@@ -66,7 +66,12 @@ export function formatValue(v: unknown): string {
   return JSON.stringify(v);
 }
 
-export const shortId = (id: string): string => id.slice(0, 8);
+/**
+ * The first 12 of an id's 18 characters: its millisecond timestamp and 10 random bits. Eight
+ * were only the time to the second, shared by every run of a sweep, so `wb run restore` with
+ * them was ambiguous.
+ */
+export const shortId = (id: string): string => id.slice(0, 12);
 export const shortHash = (h: string): string => (h.startsWith('sha256:') ? h.slice(7, 19) : h.slice(0, 12));
 
 export function progressFraction(p: { current: number; total: number | null } | null | undefined): number | null {

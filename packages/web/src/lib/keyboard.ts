@@ -36,6 +36,7 @@ export function useKeyboardHelp(): boolean {
 export const SHORTCUTS: Array<[string, string]> = [
   ['/', 'Focus the search box'],
   ['?', 'Show these shortcuts'],
+  ['Ctrl K', 'Go to any page, project, dataset, model or run'],
   ['Esc', 'Close a dialog'],
   ...Object.entries(GO_KEYS).map(([k, to]): [string, string] => [`g ${k}`, to === '/runs/new' ? 'Start a run' : `Go to ${to === '/' ? 'the dashboard' : to.slice(1)}`]),
 ];
