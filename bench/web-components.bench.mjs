@@ -38,6 +38,9 @@ try {
   // The page's clock when the console had mounted (a GC soon after is the mount's garbage).
   const mountedAt = await page.evaluate(() => performance.now());
   const cdp = await context.newCDPSession(page);
+  // The page's JS heap (no GC forced: that would move the collections the scroll is measured through).
+  const heapMB = async () => round((await cdp.send('Runtime.getHeapUsage')).usedSize / 2 ** 20);
+  const heapAfterMountMB = await heapMB();
   const trace = [];
   cdp.on('Tracing.dataCollected', (e) => trace.push(...e.value));
   const traced = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
@@ -86,6 +89,7 @@ try {
   }, FRAMES);
   await cdp.send('Tracing.end');
   await traced;
+  const heapAfterScrollMB = await heapMB();
   const loadSamples = load.stop();
   const pageEpoch = await page.evaluate(() => performance.timeOrigin);
   const interval = median(scroll.idle.map(([a, b]) => b - a));
@@ -108,6 +112,7 @@ try {
     logConsole: {
       lines: LINES,
       mountMs,
+      heapUsedMB: { afterMount: heapAfterMountMB, afterScroll: heapAfterScrollMB },
       frameIntervalMs: round(interval),
       frames: FRAMES,
       idleAfterMount: stats(scroll.idle),

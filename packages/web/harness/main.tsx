@@ -5,7 +5,7 @@ import { createRoot, type Root } from 'react-dom/client';
 import { MetricChart, type ChartLine } from '../src/components/Chart';
 import { LogConsole } from '../src/components/LogConsole';
 import type { ChartPrefs } from '../src/lib/chart-data';
-import { appendLines } from '../src/lib/logs';
+import { LogLines } from '../src/lib/log-store';
 import type { Series } from '../src/lib/series';
 import './harness.css';
 
@@ -38,10 +38,26 @@ function mount(el: React.ReactNode): void {
 }
 const frame = () => new Promise<number>((r) => requestAnimationFrame(r));
 
+/**
+ * A store of n generated lines, made 10,000 at a time as a page receives them (so the objects
+ * the generator makes die young, and the store is all that stays).
+ */
+function makeLog(n: number, opts: { repeatEvery?: number; repeatRun?: number } = {}): LogLines {
+  let log = LogLines.empty();
+  // Batches end just before a multiple of the repeat interval, so none cuts a run of repeats short.
+  const step = opts.repeatEvery ? Math.max(1, Math.floor(10_000 / opts.repeatEvery)) * opts.repeatEvery : 10_000;
+  for (let from = 1; from <= n; ) {
+    const to = Math.min(n + 1, (Math.floor(from / step) + 1) * step);
+    log = log.append(makeLines(to - from, from, opts));
+    from = to;
+  }
+  return log;
+}
+
 let append: ((lines: LogLine[]) => void) | null = null;
-function LiveConsole({ initial }: { initial: LogLine[] }) {
+function LiveConsole({ initial }: { initial: LogLines }) {
   const [lines, setLines] = useState(initial);
-  append = (add) => setLines((prev) => appendLines(prev, add, 2_000_000));
+  append = (add) => setLines((prev) => prev.append(add, 2_000_000));
   return <LogConsole lines={lines} hasEarlier={false} onLoadEarlier={() => undefined} loading={false} download={{ name: 'harness.log' }} />;
 }
 
@@ -62,7 +78,7 @@ let chartLines: ChartLine[] = [];
 const harness = {
   /** A console holding n lines (generated in the page). */
   async logs(n: number, opts: { repeatEvery?: number; repeatRun?: number } = {}) {
-    mount(<LiveConsole initial={makeLines(n, 1, opts)} />);
+    mount(<LiveConsole initial={makeLog(n, opts)} />);
     await frame();
   },
   /** Lines arriving live, after the ones held. */

@@ -3,7 +3,8 @@ import type { LogLine } from '@workbench/api';
 import { logStreams } from '../lib/wire';
 import { ArrowDownToLine, Copy, Download, Layers, Pause, Search } from 'lucide-react';
 import { memo, useEffect, useMemo, useRef, useState } from 'react';
-import { filterLogsCached, groupRepeats, linesAsText, splitMatches, type FilterCache, type Grouped, type LogStream } from '../lib/logs';
+import { LogLines } from '../lib/log-store';
+import { filterLines, groupRepeats, heldLinesAsText, splitMatches, ungroupedRows, type Filtered, type Grouped, type LogStream, type Rows } from '../lib/logs';
 import { toast } from '../lib/toast';
 import { cx } from './ui';
 
@@ -30,16 +31,19 @@ const time = (ts: number) => {
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}:${String(d.getSeconds()).padStart(2, '0')}.${String(d.getMilliseconds()).padStart(3, '0')}`;
 };
 
-const Line = memo(function Line({ line, needle }: { line: LogLine; needle: string }) {
-  const lvl = line.level.toUpperCase();
+/** A line's content, decoded from the store when its row first renders. */
+function Line({ lines, id, needle }: { lines: LogLines; id: number; needle: string }) {
+  const stream = lines.stream(id);
+  const lvl = lines.level(id).toUpperCase();
+  const text = lines.text(id);
   return (
     <>
-      <span className="mr-3 text-zinc-500 select-none dark:text-zinc-400">{time(line.ts)}</span>
-      <span className={cx('mr-2 inline-block w-12 select-none', STREAM_STYLE[line.stream])}>{line.stream}</span>
+      <span className="mr-3 text-zinc-500 select-none dark:text-zinc-400">{time(lines.ts(id))}</span>
+      <span className={cx('mr-2 inline-block w-12 select-none', STREAM_STYLE[stream])}>{stream}</span>
       {lvl !== 'INFO' && lvl !== '' && <span className={cx('mr-2 font-semibold', LEVEL_STYLE[lvl] ?? 'text-zinc-500')}>{lvl}</span>}
-      <span className={cx(line.stream === 'stderr' && 'text-amber-800 dark:text-amber-200', LEVEL_STYLE[lvl] && lvl !== 'DEBUG' && 'text-red-700 dark:text-red-300')}>
+      <span className={cx(stream === 'stderr' && 'text-amber-800 dark:text-amber-200', LEVEL_STYLE[lvl] && lvl !== 'DEBUG' && 'text-red-700 dark:text-red-300')}>
         {needle
-          ? splitMatches(line.text, needle).map((p, i) =>
+          ? splitMatches(text, needle).map((p, i) =>
               p.match ? (
                 <mark key={i} className="hl">
                   {p.text}
@@ -48,25 +52,40 @@ const Line = memo(function Line({ line, needle }: { line: LogLine; needle: strin
                 <span key={i}>{p.text}</span>
               ),
             )
-          : line.text}
+          : text}
       </span>
     </>
   );
-});
+}
 
-/** One row: a line (or the first of a run of repeats) at its place in the scrolled list. */
-const Row = memo(function Row({ line, repeats, needle, top }: { line: LogLine; repeats: number; needle: string; top: number }) {
-  return (
-    <div data-testid="log-line" data-seq={line.seq} className="absolute left-0 min-w-full px-3 whitespace-pre hover:bg-zinc-100 dark:hover:bg-zinc-800/50" style={{ height: ROW, transform: `translateY(${top}px)` }}>
+interface RowProps {
+  lines: LogLines;
+  id: number;
+  repeats: number;
+  needle: string;
+  top: number;
+}
+
+/**
+ * One row: a line (or the first of a run of repeats) at its place in the scrolled list. A row
+ * already on screen is not rendered again when lines arrive: a line's id means the same line
+ * in every view of the same store (its lineage).
+ */
+const Row = memo(
+  function Row({ lines, id, repeats, needle, top }: RowProps) {
+    return (
+      <div data-testid="log-line" data-seq={lines.seq(id)} className="absolute left-0 min-w-full px-3 whitespace-pre hover:bg-zinc-100 dark:hover:bg-zinc-800/50" style={{ height: ROW, transform: `translateY(${top}px)` }}>
       {repeats > 1 && (
         <span className="mr-2 rounded bg-zinc-200 px-1 text-[10.5px] text-zinc-700 dark:bg-zinc-700 dark:text-zinc-200" data-testid="repeat-count" title={`${repeats} identical lines in a row`}>
           ×{repeats}
         </span>
       )}
-      <Line line={line} needle={needle} />
-    </div>
-  );
-});
+        <Line lines={lines} id={id} needle={needle} />
+      </div>
+    );
+  },
+  (a, b) => a.id === b.id && a.lines.lineage === b.lines.lineage && a.repeats === b.repeats && a.needle === b.needle && a.top === b.top,
+);
 
 /**
  * A virtualised log console: only the visible lines are in the DOM, so a run with a million
@@ -81,7 +100,7 @@ export function LogConsole({
   searchAll,
   download,
 }: {
-  lines: LogLine[];
+  lines: LogLines;
   hasEarlier: boolean;
   onLoadEarlier: () => void;
   loading: boolean;
@@ -90,31 +109,34 @@ export function LogConsole({
   /** The whole stored log as text, for the download button (default: the lines held). */
   download?: { name: string; all?: () => Promise<string[]> };
 }) {
-  const [serverHits, setServerHits] = useState<{ text: string; lines: LogLine[]; more: boolean } | null>(null);
+  const [serverHits, setServerHits] = useState<{ text: string; lines: LogLines; more: boolean } | null>(null);
   const [searchingAll, setSearchingAll] = useState(false);
   const lines = serverHits ? serverHits.lines : liveLines;
   const [streams, setStreams] = useState<Set<LogStream>>(() => new Set(logStreams));
   const [level, setLevel] = useState('');
   const [search, setSearch] = useState('');
   const [follow, setFollow] = useState(true);
-  const cache = useRef<FilterCache | null>(null);
+  const cache = useRef<Filtered | null>(null);
   const [grouping, setGrouping] = useState(false);
-  const filtered = useMemo(() => {
-    cache.current = filterLogsCached(cache.current, lines, { streams, level, search });
-    return cache.current.idx;
+  // The filter and the grouping are indexes (Uint32Array) over the store, updated for the new
+  // lines only as lines arrive.
+  const shown = useMemo(() => {
+    cache.current = filterLines(cache.current, lines, { streams, level, search });
+    return cache.current;
   }, [lines, streams, level, search]);
+  const filtered = shown.ids;
   const groupCache = useRef<Grouped | null>(null);
-  const { idx, counts } = useMemo(() => {
+  const rows = useMemo(() => {
     if (!grouping) {
       groupCache.current = null;
-      return { idx: filtered, counts: null };
+      return ungroupedRows(shown);
     }
-    groupCache.current = groupRepeats(lines, filtered, groupCache.current);
-    return groupCache.current;
-  }, [grouping, lines, filtered]);
+    groupCache.current = groupRepeats(groupCache.current, shown);
+    return groupCache.current.rows;
+  }, [grouping, shown]);
   const [downloading, setDownloading] = useState(false);
   const copy = () => {
-    const text = linesAsText(lines, filtered);
+    const text = heldLinesAsText(lines, filtered).join('');
     navigator.clipboard
       .writeText(text)
       .then(() => toast(`Copied ${filtered.length.toLocaleString()} line(s)`, { kind: 'success' }))
@@ -123,7 +145,7 @@ export function LogConsole({
   const save = async () => {
     setDownloading(true);
     try {
-      const parts = download?.all ? await download.all() : [linesAsText(lines)];
+      const parts = download?.all ? await download.all() : heldLinesAsText(lines);
       const url = URL.createObjectURL(new Blob(parts, { type: 'text/plain;charset=utf-8' }));
       const a = document.createElement('a');
       a.href = url;
@@ -174,7 +196,7 @@ export function LogConsole({
               setSearchingAll(true);
               const text = search.trim();
               searchAll(text)
-                .then((found) => setServerHits({ text, lines: found, more: found.length >= SEARCH_PAGE }))
+                .then((found) => setServerHits({ text, lines: LogLines.from(found), more: found.length >= SEARCH_PAGE }))
                 .finally(() => setSearchingAll(false));
             }}
             data-testid="search-all"
@@ -185,7 +207,7 @@ export function LogConsole({
         )}
         <span className="ml-auto text-xs text-muted tabular-nums" data-testid="log-count">
           {search || streams.size < 4 || level ? `${filtered.length.toLocaleString()} of ${lines.length.toLocaleString()} lines` : `${lines.length.toLocaleString()} lines`}
-          {counts && idx.length < filtered.length ? ` · ${idx.length.toLocaleString()} rows` : ''}
+          {grouping && rows.count < filtered.length ? ` · ${rows.count.toLocaleString()} rows` : ''}
         </span>
         <button className={cx('btn h-7 px-2', grouping && 'border-accent-500/60 text-accent-700 dark:text-accent-400')} aria-pressed={grouping} onClick={() => setGrouping(!grouping)} title="Group repeated lines" data-testid="group-toggle">
           <Layers size={13} /> Group
@@ -221,8 +243,8 @@ export function LogConsole({
                 onClick={() => {
                   const hits = serverHits;
                   setSearchingAll(true);
-                  searchAll(hits.text, hits.lines[hits.lines.length - 1]!.seq)
-                    .then((found) => setServerHits({ text: hits.text, lines: hits.lines.concat(found), more: found.length >= SEARCH_PAGE }))
+                  searchAll(hits.text, hits.lines.lastSeq)
+                    .then((found) => setServerHits({ text: hits.text, lines: hits.lines.append(found), more: found.length >= SEARCH_PAGE }))
                     .finally(() => setSearchingAll(false));
                 }}
               >
@@ -237,8 +259,7 @@ export function LogConsole({
       )}
       <LogViewport
         lines={lines}
-        idx={idx}
-        counts={counts}
+        rows={rows}
         needle={search}
         follow={follow}
         setFollow={setFollow}
@@ -255,17 +276,15 @@ export function LogConsole({
  */
 function LogViewport({
   lines,
-  idx,
-  counts,
+  rows,
   needle,
   follow,
   setFollow,
   onLoadEarlier,
   empty,
 }: {
-  lines: LogLine[];
-  idx: readonly number[];
-  counts: readonly number[] | null;
+  lines: LogLines;
+  rows: Rows;
   needle: string;
   follow: boolean;
   setFollow: (follow: boolean) => void;
@@ -282,12 +301,12 @@ function LogViewport({
   const intentDown = useRef(false);
   const pointerDown = useRef(false);
   // Rows are a fixed height (nothing to measure) and render within the frame they scroll into.
-  const virt = useVirtualizer({ count: idx.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 8 });
+  const virt = useVirtualizer({ count: rows.count, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 8 });
 
   useEffect(() => {
-    if (!follow || idx.length === 0) return;
-    virt.scrollToIndex(idx.length - 1, { align: 'end' });
-  }, [idx.length, follow, virt]);
+    if (!follow || rows.count === 0) return;
+    virt.scrollToIndex(rows.count - 1, { align: 'end' });
+  }, [rows.count, follow, virt]);
 
   const onScroll = () => {
     const el = scroller.current;
@@ -338,13 +357,13 @@ function LogViewport({
           </button>
         </div>
       )}
-      {idx.length === 0 ? (
+      {rows.count === 0 ? (
         <div className="px-3 py-8 text-center font-sans text-[13px] text-muted">{empty}</div>
       ) : (
         <div style={{ height: virt.getTotalSize(), position: 'relative' }}>
           {virt.getVirtualItems().map((vi) => {
-            const line = lines[idx[vi.index]!]!;
-            return <Row key={line.seq} line={line} repeats={counts?.[vi.index] ?? 1} needle={needle} top={vi.start} />;
+            const id = rows.id(vi.index);
+            return <Row key={id} lines={lines} id={id} repeats={rows.repeats(vi.index)} needle={needle} top={vi.start} />;
           })}
         </div>
       )}

@@ -2,7 +2,8 @@ import type { LogLine, MetricPoint, Run } from '@workbench/api';
 import { describe, expect, test } from 'vitest';
 import { parseParam, splitCommand } from './command';
 import { formatBytes, formatDuration, formatNumber, progressFraction, runDuration, shortHash, timeAgo } from './format';
-import { appendLines, filterLogs, filterLogsCached, groupRepeats, levelPasses, splitMatches } from './logs';
+import { LogLines } from './log-store';
+import { filterLines, levelPasses, splitMatches } from './logs';
 import { columnValue, discoverKeys, filterRuns, parseWhere, sortRuns } from './runs';
 import { alignSeries, mergeLivePoints, resumeSeq, seriesFromPoints } from './series';
 import { positiveOnly, smooth, toXY } from './chart-data';
@@ -43,24 +44,15 @@ describe('format', () => {
 describe('logs', () => {
   const lines = [line(1, 'stdout', 'epoch 1'), line(2, 'stderr', 'Warning: slow', 'WARN'), line(3, 'event', 'loss=0.5'), line(4, 'system', 'started'), line(5, 'stdout', 'boom', 'ERROR')];
   const all = new Set<LogLine['stream']>(['stdout', 'stderr', 'event', 'system']);
-  test('filter by stream, level and search', () => {
-    expect(filterLogs(lines, { streams: all, level: '', search: '' })).toEqual([0, 1, 2, 3, 4]);
-    expect(filterLogs(lines, { streams: new Set(['stderr']), level: '', search: '' })).toEqual([1]);
-    expect(filterLogs(lines, { streams: all, level: 'WARN', search: '' })).toEqual([1, 4]);
-    expect(filterLogs(lines, { streams: all, level: '', search: 'SLOW' })).toEqual([1]);
+  test('filter by stream, level and search (more in log-store.test.ts)', () => {
+    const held = LogLines.from(lines);
+    const ids = (f: { streams: Set<LogLine['stream']>; level: string; search: string }) => Array.from(filterLines(null, held, f).ids);
+    expect(ids({ streams: all, level: '', search: '' })).toEqual([0, 1, 2, 3, 4]);
+    expect(ids({ streams: new Set(['stderr']), level: '', search: '' })).toEqual([1]);
+    expect(ids({ streams: all, level: 'WARN', search: '' })).toEqual([1, 4]);
+    expect(ids({ streams: all, level: '', search: 'SLOW' })).toEqual([1]);
     expect(levelPasses('weird', '')).toBe(true);
     expect(levelPasses('weird', 'WARN')).toBe(false);
-  });
-  test('incremental filtering gives what a full pass gives', () => {
-    const f = { streams: new Set<LogLine['stream']>(['stdout', 'stderr']), level: '', search: 'o' };
-    const c1 = filterLogsCached(null, lines.slice(0, 2), f);
-    const more = lines.slice(0, 2).concat(lines.slice(2));
-    const c2 = filterLogsCached(c1, more, f);
-    expect(c2.idx).toEqual(filterLogs(more, f));
-    // The same lines: the same array back; another filter or trimmed lines: a full pass.
-    expect(filterLogsCached(c2, more, f).idx).toBe(c2.idx);
-    expect(filterLogsCached(c2, more, { ...f, search: 'boom' }).idx).toEqual([4]);
-    expect(filterLogsCached(c2, more.slice(1), f).idx).toEqual(filterLogs(more.slice(1), f));
   });
   test('highlight splits', () => {
     expect(splitMatches('a Loss and loss', 'loss')).toEqual([
@@ -70,29 +62,6 @@ describe('logs', () => {
       { text: 'loss', match: true },
     ]);
     expect(splitMatches('abc', '')).toEqual([{ text: 'abc', match: false }]);
-  });
-  test('append drops repeats and keeps the newest under the cap', () => {
-    const a = appendLines([], lines.slice(0, 3), 10);
-    expect(appendLines(a, lines.slice(1, 5), 10).map((l) => l.seq)).toEqual([1, 2, 3, 4, 5]);
-    expect(appendLines(a, lines.slice(3), 4).map((l) => l.seq)).toEqual([2, 3, 4, 5]);
-    expect(appendLines(a, [], 4)).toBe(a);
-  });
-});
-
-describe('grouping repeated log lines', () => {
-  const l = (seq: number, text: string, stream: LogLine['stream'] = 'stdout'): LogLine => ({ seq, ts: seq, stream, level: 'INFO', text });
-  test('runs of identical lines fold into one row with a count; incremental as lines arrive', () => {
-    const lines = [l(1, 'a'), l(2, 'a'), l(3, 'a', 'stderr'), l(4, 'b'), l(5, 'b')];
-    const g = groupRepeats(lines, [0, 1, 2, 3, 4], null);
-    expect(g.idx).toEqual([0, 2, 3]);
-    expect(g.counts).toEqual([2, 1, 2]);
-    const more = lines.concat([l(6, 'b'), l(7, 'c')]);
-    const g2 = groupRepeats(more, [0, 1, 2, 3, 4, 5, 6], g);
-    expect(g2.idx).toEqual([0, 2, 3, 6]);
-    expect(g2.counts).toEqual([2, 1, 3, 1]);
-    expect(g.counts).toEqual([2, 1, 2]); // not mutated
-    // A different line set (the console trimmed its oldest lines) is grouped afresh.
-    expect(groupRepeats(more.slice(1), [0, 1], g2).counts).toEqual([1, 1]);
   });
 });
 

@@ -11,7 +11,8 @@ import { api, describeError } from '../lib/api';
 import { formatBytes, formatDuration, formatNumber, formatValue, progressFraction, runDuration, shortHash, shortId, timeAgo } from '../lib/format';
 import { isTerminal, useNow } from '../lib/hooks';
 import { useFrameBatcher } from '../lib/live';
-import { appendLines, linesAsText } from '../lib/logs';
+import { LogLines } from '../lib/log-store';
+import { linesAsText } from '../lib/logs';
 import { mergeLivePoints, resumeSeq, seriesFromPoints, type Series } from '../lib/series';
 import { toast } from '../lib/toast';
 
@@ -20,7 +21,7 @@ const LOG_CAP = 300_000;
 const CHART_POINTS = 1500;
 
 interface LiveState {
-  logs: LogLine[];
+  logs: LogLines;
   firstSeq: number;
   series: Record<string, Series>;
   ready: boolean;
@@ -29,9 +30,9 @@ interface LiveState {
 /** Logs (tail first) and metric series of a run, then live over the WebSocket, batched per frame. */
 function useRunLive(id: string) {
   const qc = useQueryClient();
-  const [state, setState] = useState<LiveState>({ logs: [], firstSeq: 0, series: {}, ready: false });
+  const [state, setState] = useState<LiveState>(() => ({ logs: LogLines.empty(), firstSeq: 0, series: {}, ready: false }));
   const [loadError, setLoadError] = useState<unknown>(null);
-  const logBatch = useFrameBatcher<LogLine>((lines) => setState((s) => ({ ...s, logs: appendLines(s.logs, lines, LOG_CAP) })));
+  const logBatch = useFrameBatcher<LogLine>((lines) => setState((s) => ({ ...s, logs: s.logs.append(lines, LOG_CAP) })));
   const metricBatch = useFrameBatcher<MetricPoint>((points) => setState((s) => ({ ...s, series: mergeLivePoints(s.series, points) })));
   const runBatch = useFrameBatcher<Run>((runs) => {
     const r = runs[runs.length - 1]!;
@@ -42,7 +43,7 @@ function useRunLive(id: string) {
   useEffect(() => {
     let cancelled = false;
     let sub: { close(): void } | null = null;
-    setState({ logs: [], firstSeq: 0, series: {}, ready: false });
+    setState({ logs: LogLines.empty(), firstSeq: 0, series: {}, ready: false });
     setLoadError(null);
     (async () => {
       const c = api();
@@ -58,7 +59,7 @@ function useRunLive(id: string) {
         maxSeqs.push(m);
       }
       const lastLog = page.lines.length ? page.lines[page.lines.length - 1]!.seq : 0;
-      setState({ logs: page.lines, firstSeq: page.lines[0]?.seq ?? 0, series, ready: true });
+      setState({ logs: LogLines.from(page.lines), firstSeq: page.lines[0]?.seq ?? 0, series, ready: true });
       sub = c.subscribe(
         id,
         {
@@ -82,7 +83,7 @@ function useRunLive(id: string) {
     if (first <= 1) return;
     const after = Math.max(0, first - 1 - LOG_PAGE);
     const page = await api().getLogs(id, { after, limit: first - 1 - after });
-    setState((s) => ({ ...s, logs: page.lines.filter((l) => l.seq < s.firstSeq).concat(s.logs), firstSeq: page.lines[0]?.seq ?? s.firstSeq }));
+    setState((s) => ({ ...s, logs: s.logs.prepend(page.lines.filter((l) => l.seq < s.firstSeq)), firstSeq: page.lines[0]?.seq ?? s.firstSeq }));
   };
   return { ...state, loadError, loadEarlier };
 }
