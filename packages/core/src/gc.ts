@@ -276,6 +276,7 @@ export async function purge(ws: Workspace, opts: PurgeOptions = {}): Promise<Pur
       const versionIds = (await trx.selectFrom('model_versions').select('id').where('model_id', '=', m.id).execute()).map((v) => v.id);
       for (const ids of chunks(versionIds)) await trx.deleteFrom('blob_refs').where('owner_kind', '=', 'model_version').where('owner_id', 'in', ids).execute();
       await trx.deleteFrom('model_aliases').where('model_id', '=', m.id).execute();
+      await trx.deleteFrom('model_approval_requests').where('model_id', '=', m.id).execute();
       await trx.deleteFrom('model_versions').where('model_id', '=', m.id).execute();
       await trx.deleteFrom('models').where('id', '=', m.id).execute();
       await recordEvent(trx, ws.actor, { type: 'model.purged', entityKind: 'model', entityId: m.id, payload: { projectId: m.project_id, name: m.name, versions: versionIds.length } });
@@ -285,6 +286,7 @@ export async function purge(ws: Workspace, opts: PurgeOptions = {}): Promise<Pur
     await db.transaction().execute(async (trx) => {
       await trx.deleteFrom('blob_refs').where('owner_kind', '=', 'model_version').where('owner_id', '=', v.id).execute();
       await trx.deleteFrom('model_aliases').where('version_id', '=', v.id).execute();
+      await trx.deleteFrom('model_approval_requests').where('version_id', '=', v.id).execute();
       await trx.deleteFrom('model_versions').where('id', '=', v.id).execute();
       await recordEvent(trx, ws.actor, { type: 'model_version.purged', entityKind: 'model', entityId: v.model_id, payload: { version: v.version } });
     });

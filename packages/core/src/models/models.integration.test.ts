@@ -10,6 +10,7 @@ import { Artifacts } from '../runs/artifacts.js';
 import { Runs } from '../runs/runs.js';
 import { tempWorkspace, writeTree } from '../testing/temp-workspace.js';
 import type { Workspace } from '../workspace.js';
+import { ModelApprovals } from './approvals.js';
 import { Models } from './models.js';
 import { parseModelRef } from './refs.js';
 import { canChangeStage, stageTransitions } from './stage-machine.js';
@@ -234,6 +235,24 @@ describe('trash and gc', () => {
     expect(existsSync(models.artifactPath(v))).toBe(false);
     expect(await ws.db.selectFrom('model_versions').select('id').execute()).toEqual([]);
     expect((await listEvents(ws.db, { limit: 10_000 })).map((e) => e.type)).toContain('model.purged');
+  });
+
+  test('gc purges the approval requests of a purged model and of a purged version', async () => {
+    const models = new Models(ws);
+    await models.register({ runId: await trainedRun('a'), artifact: 'model.onnx', name: 'fraud' });
+    await models.register({ runId: await trainedRun('b'), artifact: 'model.onnx', name: 'other' });
+    await models.register({ runId: await trainedRun('c'), artifact: 'model.onnx', name: 'other' });
+    await models.setPolicy('p', { requireApprovalForProduction: true });
+    const approvals = new ModelApprovals(ws);
+    await approvals.request('fraud', 1, { reason: 'ship it' });
+    await approvals.request('other', 1, { reason: 'ship it' });
+    await approvals.request('other', 2, { reason: 'ship it' });
+    await models.delete('fraud');
+    await models.deleteVersion('other', 1);
+    await purge(ws, { olderThanDays: 0, graceMs: 0 });
+    const left = await ws.db.selectFrom('model_approval_requests').select(['version']).execute();
+    expect(left).toEqual([{ version: 2 }]);
+    expect((await approvals.list()).map((r) => r.version)).toEqual([2]);
   });
 
   test('a deleted version is purged alone; the model and its other versions keep their blobs', async () => {
