@@ -80,8 +80,55 @@ describe('the model registry over HTTP', () => {
     expect(received.map((r) => JSON.parse(r.body).type).sort()).toEqual(['model.alias_set', 'model.stage_changed']);
 
     const policy = await t.json('/projects/p/model-policy', { method: 'PUT', json: { requireReasonForProduction: true } });
-    expect(policy).toEqual(expect.objectContaining({ requireReasonForProduction: true, secondApproval: 'not-built' }));
+    expect(policy).toEqual(expect.objectContaining({ requireReasonForProduction: true, requireApprovalForProduction: false }));
     const noReason = await t.api('/models/fraud/versions/1/stage', { method: 'POST', json: { to: 'production' } });
     expect(noReason.status).toBe(400);
+  });
+
+  it('second-person approval: asked and decided under the X-Workbench-Actor name, delivered as webhooks', async () => {
+    const as = (who: string) => ({ 'x-workbench-actor': who });
+    await t.json('/models', { method: 'POST', json: { runId, artifact: 'model.onnx', name: 'churn' } });
+    await t.json('/models', { method: 'POST', json: { runId, artifact: 'model.onnx', name: 'churn' } });
+    expect(await t.json('/projects/p/model-policy', { method: 'PUT', json: { requireApprovalForProduction: true } })).toMatchObject({ requireReasonForProduction: true, requireApprovalForProduction: true });
+
+    // The direct stage change is refused and says how to ask.
+    const direct = await t.api('/models/churn/versions/1/stage', { method: 'POST', json: { to: 'production', reason: 'x' } });
+    expect(direct.status).toBe(409);
+    expect((await direct.json()).error).toMatchObject({ code: 'CONFLICT', details: { approvalRequired: true } });
+
+    // Asking needs a name: the server alone is nobody.
+    const anonymous = await t.api('/models/churn/versions/1/approval-requests', { method: 'POST', json: { reason: 'go' } });
+    expect(anonymous.status).toBe(400);
+    expect((await anonymous.json()).error.hint).toContain('X-Workbench-Actor');
+    const badName = await t.api('/models/churn/versions/1/approval-requests', { method: 'POST', headers: as('a b'), json: { reason: 'go' } });
+    expect(badName.status).toBe(400);
+
+    const req = await t.json('/models/churn/versions/1/approval-requests', { method: 'POST', headers: as('alice'), json: { reason: 'lower churn' } });
+    expect(req).toMatchObject({ modelName: 'churn', version: 1, status: 'pending', requestedBy: 'alice' });
+    expect((await t.json('/model-approvals?model=churn&status=pending')).requests.map((r: { id: string }) => r.id)).toEqual([req.id]);
+    expect((await t.json(`/model-approvals/${req.id}`)).status).toBe('pending');
+
+    const self = await t.api(`/model-approvals/${req.id}/approve`, { method: 'POST', headers: as('alice'), json: {} });
+    expect(self.status).toBe(403);
+    expect((await self.json()).error).toMatchObject({ code: 'SELF_APPROVAL', hint: expect.stringContaining('someone else') });
+
+    const d = await t.json(`/model-approvals/${req.id}/approve`, { method: 'POST', headers: as('bob'), json: { reason: 'ok' } });
+    expect(d).toMatchObject({ request: { status: 'approved', decidedBy: 'bob' }, change: { from: 'draft', version: { stage: 'production' } } });
+    expect((await t.api(`/model-approvals/${req.id}/approve`, { method: 'POST', headers: as('carol'), json: {} })).status).toBe(409);
+
+    const r2 = await t.json('/models/churn/versions/2/approval-requests', { method: 'POST', headers: as('alice'), json: { reason: 'v2' } });
+    expect((await t.api(`/model-approvals/${r2.id}/withdraw`, { method: 'POST', headers: as('bob'), json: {} })).status).toBe(403);
+    expect((await t.json(`/model-approvals/${r2.id}/reject`, { method: 'POST', headers: as('bob'), json: { reason: 'not yet' } })).request.status).toBe('rejected');
+    const r3 = await t.json('/models/churn/versions/2/approval-requests', { method: 'POST', headers: as('alice'), json: { reason: 'v2 again' } });
+    expect((await t.json(`/model-approvals/${r3.id}/withdraw`, { method: 'POST', headers: as('alice'), json: {} })).request.status).toBe('withdrawn');
+    expect((await t.api('/model-approvals/nope/approve', { method: 'POST', headers: as('bob'), json: {} })).status).toBe(404);
+
+    // The history shows who did what, through the API.
+    const history = await t.json('/models/churn/history');
+    const stage = history.events.find((e: { type: string }) => e.type === 'model.stage_changed');
+    expect(stage.actor).toBe('api:bob');
+    await waitUntil(async () => received.filter((r) => JSON.parse(r.body).type.startsWith('approval.')).length >= 6, 20_000);
+    // Deliveries go out in parallel: compare the set, not the arrival order.
+    expect(received.map((r) => JSON.parse(r.body).type).filter((x: string) => x.startsWith('approval.')).sort()).toEqual(['approval.approved', 'approval.rejected', 'approval.requested', 'approval.requested', 'approval.requested', 'approval.withdrawn']);
   });
 });
