@@ -443,8 +443,7 @@ export class LlmEngine {
       const bos = model.tokens.shouldPrependBosToken && model.tokens.bos !== null ? [model.tokens.bos] : [];
       return { tokens: [...bos, ...model.tokenize(req.input.prompt)], stopTokens: new Set(), stopStrings: [] };
     }
-    for (const m of req.input.messages)
-      if (m.images?.length) throw new UserError('INVALID_INPUT', `model '${l.entry.name}' cannot read images: the built-in engine has no vision support`, { hint: 'send text only, or use a vision model in Ollama or llama.cpp server' });
+    for (const m of req.input.messages) if (m.images?.length) throw noVisionError(l.entry.name);
     const history: ChatHistoryItem[] = [];
     for (const m of req.input.messages) {
       if (m.role === 'system') history.push({ type: 'system', text: m.content });
@@ -469,6 +468,16 @@ export class LlmEngine {
     }
     return { tokens, stopTokens, stopStrings };
   }
+}
+
+/**
+ * Image input refused: node-llama-cpp 3.22 binds no multimodal (mmproj) API, so no model this
+ * engine loads can see an image, and a reply that ignored it would mislead.
+ */
+export function noVisionError(model: string): UserError {
+  return new UserError('INVALID_INPUT', `model '${model}' cannot read images: the built-in engine has no vision support (node-llama-cpp, which it runs on, has no multimodal input yet)`, {
+    hint: 'send text only, or serve the vision model with Ollama or llama.cpp server (--mmproj)',
+  });
 }
 
 function defaultModelName(file: string): string {

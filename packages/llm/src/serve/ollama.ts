@@ -1,6 +1,6 @@
 import { UserError } from '@workbench/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { LlmEngine } from '../engine/engine.js';
+import { noVisionError, type LlmEngine } from '../engine/engine.js';
 import { parseKeepAlive } from '../engine/keep-alive.js';
 import type { ChatMessageIn, GenerateRequest, GenerateResult, SamplingOptions } from '../engine/types.js';
 import { LazyStream, badInput, bodyOf, clientGone, describeError, num, nowIso, stopList, str, type Body } from './http.js';
@@ -81,7 +81,7 @@ export function registerOllamaRoutes(app: FastifyInstance, engine: LlmEngine, ve
       const model = requireModel(b);
       const keepAliveMs = b.keep_alive === undefined ? undefined : parseKeepAlive(b.keep_alive);
       const prompt = str(b.prompt, 'prompt') ?? '';
-      if (Array.isArray(b.images) && b.images.length) throw noVision(model);
+      if (Array.isArray(b.images) && b.images.length) throw noVisionError(model);
       if (b.suffix) throw new UserError('INVALID_INPUT', `model '${model}' does not support insert (suffix)`, { hint: 'send the prompt without suffix' });
       const constraint = constraintFromOllamaFormat(b.format);
       if (prompt === '') return await loadOrUnload(reply, engine, model, keepAliveMs, (reason) => ({ response: '', done_reason: reason }));
@@ -101,7 +101,7 @@ export function registerOllamaRoutes(app: FastifyInstance, engine: LlmEngine, ve
       const keepAliveMs = b.keep_alive === undefined ? undefined : parseKeepAlive(b.keep_alive);
       if (b.messages !== undefined && !Array.isArray(b.messages)) throw badInput('messages must be a list');
       const messages = ((b.messages as unknown[] | undefined) ?? []).map(readMessage);
-      if (messages.some((m) => m.images?.length)) throw noVision(model);
+      if (messages.some((m) => m.images?.length)) throw noVisionError(model);
       if (b.think === true) throw new UserError('INVALID_INPUT', `model '${model}' does not support thinking`);
       const tools = readTools(b.tools);
       // Ollama has no tool_choice (the model decides); Workbench also reads OpenAI's values here.
@@ -169,10 +169,6 @@ function requireModel(b: Body): string {
   const m = str(b.model, 'model');
   if (!m) throw badInput('model is required');
   return m;
-}
-
-function noVision(model: string): UserError {
-  return new UserError('INVALID_INPUT', `model '${model}' cannot read images: the built-in engine has no vision support`, { hint: 'send text only, or use a vision model in Ollama or llama.cpp server' });
 }
 
 function readMessage(v: unknown, i: number): ChatMessageIn {

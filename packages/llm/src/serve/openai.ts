@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { UserError } from '@workbench/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { LlmEngine } from '../engine/engine.js';
+import { noVisionError, type LlmEngine } from '../engine/engine.js';
 import type { ChatMessageIn, GenerateRequest, GenerateResult } from '../engine/types.js';
 import { LazyStream, badInput, bodyOf, clientGone, describeError, num, stopList, str, type Body } from './http.js';
 import { constraintFromResponseFormat } from './structured.js';
@@ -35,7 +35,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, engine: LlmEngine): v
       const model = requireModel(b);
       if (!Array.isArray(b.messages) || b.messages.length === 0) throw badInput('messages must be a non-empty list');
       const messages = b.messages.map(readMessage);
-      if (messages.some((m) => m.images?.length)) throw new UserError('INVALID_INPUT', `model '${model}' cannot read images: the built-in engine has no vision support`);
+      if (messages.some((m) => m.images?.length)) throw noVisionError(model);
       const format = commonChecks(b);
       const tools = readTools(b.tools);
       const choice = readToolChoice(b.tool_choice, tools);

@@ -87,6 +87,31 @@ describe('Ollama API through the official client', () => {
     await expect(ollama.chat({ model: srv.model, messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function', function: { description: 'no name' } } as any] })).rejects.toMatchObject({ status_code: 400, error: expect.stringContaining('function.name') });
   });
 
+  test('image input is refused with a 400 that says why, in both APIs, streaming or not', async () => {
+    const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';
+    const post = (path: string, body: object) => fetch(`${srv.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const evaluated = srv.engine.counters.promptTokens;
+    for (const stream of [true, false]) {
+      const gen = await post('/api/generate', { model: srv.model, prompt: 'what is this', images: [png], stream });
+      expect(gen.status).toBe(400);
+      expect(((await gen.json()) as { error: string }).error).toMatch(/cannot read images: the built-in engine has no vision support .*multimodal.*\(.*llama\.cpp server \(--mmproj\)\)/);
+      const chat = await post('/api/chat', { model: srv.model, messages: [{ role: 'user', content: 'what is this', images: [png] }], stream });
+      expect(chat.status).toBe(400);
+      expect(((await chat.json()) as { error: string }).error).toMatch(/no vision support/);
+      const v1 = await post('/v1/chat/completions', {
+        model: srv.model,
+        stream,
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${png}` } }] }],
+      });
+      expect(v1.status).toBe(400);
+      const err = ((await v1.json()) as { error: { message: string; type: string; code: string } }).error;
+      expect(err).toMatchObject({ type: 'invalid_request_error', code: 'invalid_input' });
+      expect(err.message).toMatch(/cannot read images: the built-in engine has no vision support/);
+    }
+    // Refused before the engine evaluated anything.
+    expect(srv.engine.counters.promptTokens).toBe(evaluated);
+  });
+
   test('a prompt longer than the context is refused, not silently truncated', async () => {
     const res = await fetch(`${srv.url}/api/generate`, { method: 'POST', body: JSON.stringify({ model: srv.model, prompt: 'word '.repeat(2000), raw: true, stream: false }) });
     expect(res.status).toBe(400);

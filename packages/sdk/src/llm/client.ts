@@ -1,4 +1,5 @@
-import { LlmAbortedError, LlmContextOverflowError, LlmError, LlmNotRunningError, LlmServerError, LlmTimeoutError, ModelNotFoundError } from './errors.js';
+import { LlmAbortedError, LlmContextOverflowError, LlmError, LlmImagesUnsupportedError, LlmInvalidImageError, LlmNotRunningError, LlmServerError, LlmTimeoutError, ModelNotFoundError } from './errors.js';
+import { encodeImages, type EncodedImage, type ImageInput } from './images.js';
 import { computeTimings, type LlmTimings, type RawTimings } from './timings.js';
 import { ndjson, sseData } from './wire.js';
 
@@ -39,8 +40,11 @@ export interface GenerateOptions {
   topK?: number;
   seed?: number;
   stop?: string[];
-  /** Base64-encoded images for vision models (without a data: prefix). */
-  images?: string[];
+  /**
+   * Images for vision models (with chat: added to the last user message). Bytes, base64, a
+   * data: URL or a file path; sent as Ollama `images` or OpenAI `image_url` content parts.
+   */
+  images?: ImageInput[];
   signal?: AbortSignal;
   timeoutMs?: number;
 }
@@ -48,8 +52,15 @@ export interface GenerateOptions {
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;
-  /** Base64-encoded images for vision models. */
-  images?: string[];
+  /** Images for vision models: bytes, base64, a data: URL or a file path. */
+  images?: ImageInput[];
+}
+
+/** A message with its images read, checked and encoded. */
+interface WireMessage {
+  role: ChatMessage['role'];
+  content: string;
+  images?: EncodedImage[];
 }
 
 export interface LlmResult {
@@ -127,7 +138,7 @@ async function request(
   method: 'GET' | 'POST',
   path: string,
   body: unknown,
-  opts: { signal?: AbortSignal; timeoutMs?: number; allowStatus?: boolean; model?: string } = {},
+  opts: { signal?: AbortSignal; timeoutMs?: number; allowStatus?: boolean; model?: string; withImages?: boolean } = {},
 ): Promise<Response> {
   const timeoutMs = opts.timeoutMs ?? ep.timeoutMs;
   const timeout = AbortSignal.timeout(timeoutMs);
@@ -143,7 +154,7 @@ async function request(
   } catch (err) {
     throw translateFetchError(err, ep, opts.signal, timeout, timeoutMs);
   }
-  if (!res.ok && !opts.allowStatus) throw await httpError(res, ep, opts.model);
+  if (!res.ok && !opts.allowStatus) throw await httpError(res, ep, opts.model, opts.withImages);
   return res;
 }
 
@@ -154,7 +165,7 @@ function translateFetchError(err: unknown, ep: Endpoint, userSignal: AbortSignal
   return new LlmNotRunningError(ep.base, err);
 }
 
-async function httpError(res: Response, ep: Endpoint, model: string | undefined): Promise<LlmError> {
+async function httpError(res: Response, ep: Endpoint, model: string | undefined, withImages = false): Promise<LlmError> {
   const text = await res.text().catch(() => '');
   let message = text;
   try {
@@ -166,8 +177,17 @@ async function httpError(res: Response, ep: Endpoint, model: string | undefined)
   if (res.status === 404 && model && /model|not found/i.test(message)) return new ModelNotFoundError(model, ep.base, message);
   const overflow = /the prompt is (\d+) tokens but .* context of (\d+)/.exec(message);
   if (overflow) return new LlmContextOverflowError(Number(overflow[1]), Number(overflow[2]), false);
+  if (withImages && model && IMAGE_REFUSAL.test(message)) return new LlmImagesUnsupportedError(model, ep.base, message, res.status);
   return new LlmServerError(`${ep.base} answered HTTP ${res.status}: ${message || res.statusText}`, { status: res.status });
 }
+
+/**
+ * How servers refuse images for a text-only model: Ollama ("this model is missing data required
+ * for image input", "vision model not found"), llama.cpp server ("image input is not supported …
+ * mmproj"), LM Studio ("does not support images"), OpenAI ("image_url is only supported by
+ * certain models"), `wb llm serve` ("cannot read images").
+ */
+const IMAGE_REFUSAL = /image|vision|multimodal|mmproj|projector/i;
 
 async function getJson(ep: Endpoint, path: string): Promise<unknown> {
   return (await request(ep, 'GET', path, undefined)).json();
@@ -235,10 +255,14 @@ export function estimateTokens(text: string): number {
 }
 
 type Req = { kind: 'generate'; prompt: string } | { kind: 'chat'; messages: ChatMessage[] };
+/** A request with its images encoded: `images` for generate, per message for chat. */
+type WireReq = { kind: 'generate'; prompt: string; images: EncodedImage[] } | { kind: 'chat'; messages: WireMessage[] };
 
 export class LlmModel {
   readonly contextLength: number | undefined;
   readonly contextSource: ContextSource | undefined;
+  /** Whether /api/show lists `vision`; undefined: not asked yet or the server does not say. */
+  private vision: Promise<{ vision: boolean; capabilities: string[] } | undefined> | undefined;
   constructor(
     readonly name: string,
     private readonly ep: Endpoint,
@@ -313,8 +337,39 @@ export class LlmModel {
     return [msg];
   }
 
+  /** Read and check the request's images; refuse before sending when the model cannot see. */
+  private async encode(req: Req, opts: GenerateOptions): Promise<WireReq> {
+    let wire: WireReq;
+    if (req.kind === 'generate') wire = { kind: 'generate', prompt: req.prompt, images: await encodeImages(opts.images ?? [], 'images') };
+    else {
+      const messages = withImages(req.messages, opts.images);
+      wire = {
+        kind: 'chat',
+        messages: await Promise.all(
+          messages.map(async (m, i): Promise<WireMessage> => ({ role: m.role, content: m.content, ...(m.images?.length ? { images: await encodeImages(m.images, `messages[${i}].images`) } : {}) })),
+        ),
+      };
+    }
+    const count = wire.kind === 'generate' ? wire.images.length : wire.messages.reduce((n, m) => n + (m.images?.length ?? 0), 0);
+    if (count > 0 && this.ep.kind !== 'openai') {
+      const caps = await this.capabilities();
+      if (caps && !caps.vision) throw new LlmImagesUnsupportedError(this.name, this.ep.base, `no vision support (its capabilities: ${caps.capabilities.join(', ') || 'none'})`);
+    }
+    return wire;
+  }
+
+  /** The model's capabilities from /api/show (Ollama ≥ 0.6 and Workbench list them), asked once. */
+  private capabilities(): Promise<{ vision: boolean; capabilities: string[] } | undefined> {
+    this.vision ??= request(this.ep, 'POST', '/api/show', { model: this.name }, { model: this.name, timeoutMs: Math.min(this.ep.timeoutMs, 10_000) })
+      .then((r) => r.json() as Promise<{ capabilities?: unknown }>)
+      .then((b) => (Array.isArray(b.capabilities) ? { vision: b.capabilities.includes('vision'), capabilities: b.capabilities.map(String) } : undefined))
+      .catch(() => undefined);
+    return this.vision;
+  }
+
   private async run(req: Req, opts: GenerateOptions, onText: ((t: string) => void) | undefined): Promise<LlmResult> {
     const warnings = this.guard(req, opts);
+    const wire = await this.encode(req, opts);
     const raw: RawTimings = { startMs: performance.now(), endMs: 0, chunks: 0 };
     const text: string[] = [];
     const push = (t: string) => {
@@ -331,8 +386,9 @@ export class LlmModel {
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
     let doneReason: string | undefined;
     try {
-      if (this.ep.kind === 'openai') doneReason = await this.runOpenAi(req, opts, { ...reqOpts, signal }, push, raw);
-      else doneReason = await this.runNative(req, opts, { ...reqOpts, signal }, push, raw);
+      const withImages = wire.kind === 'generate' ? wire.images.length > 0 : wire.messages.some((m) => m.images?.length);
+      if (this.ep.kind === 'openai') doneReason = await this.runOpenAi(wire, opts, { ...reqOpts, signal, withImages }, push, raw);
+      else doneReason = await this.runNative(wire, opts, { ...reqOpts, signal, withImages }, push, raw);
     } catch (err) {
       if (err instanceof LlmError) throw err;
       throw translateFetchError(err, this.ep, opts.signal, timeout, reqOpts.timeoutMs);
@@ -343,7 +399,7 @@ export class LlmModel {
     return { model: this.name, text: text.join(''), doneReason, promptTokens: raw.promptTokens, completionTokens: raw.completionTokens, timings: computeTimings(raw), warnings };
   }
 
-  private async runNative(req: Req, opts: GenerateOptions, r: { signal: AbortSignal; timeoutMs: number; model: string }, push: (t: string) => void, raw: RawTimings): Promise<string | undefined> {
+  private async runNative(req: WireReq, opts: GenerateOptions, r: { signal: AbortSignal; timeoutMs: number; model: string; withImages: boolean }, push: (t: string) => void, raw: RawTimings): Promise<string | undefined> {
     const options: Record<string, unknown> = {};
     if (opts.maxTokens !== undefined) options.num_predict = opts.maxTokens;
     if (opts.temperature !== undefined) options.temperature = opts.temperature;
@@ -356,8 +412,8 @@ export class LlmModel {
     const common = { model: this.name, stream: true, options, ...(this.opts.keepAlive !== undefined ? { keep_alive: this.opts.keepAlive } : {}) };
     const body =
       req.kind === 'generate'
-        ? { ...common, prompt: req.prompt, ...(opts.system ? { system: opts.system } : {}), ...(opts.images?.length ? { images: opts.images } : {}) }
-        : { ...common, messages: withImages(req.messages, opts.images) };
+        ? { ...common, prompt: req.prompt, ...(opts.system ? { system: opts.system } : {}), ...(req.images.length ? { images: req.images.map((i) => i.base64) } : {}) }
+        : { ...common, messages: req.messages.map((m) => ({ role: m.role, content: m.content, ...(m.images?.length ? { images: m.images.map((i) => i.base64) } : {}) })) };
     const res = await request(this.ep, 'POST', req.kind === 'generate' ? '/api/generate' : '/api/chat', body, r);
     let doneReason: string | undefined;
     for await (const c of ndjson(res.body!)) {
@@ -374,13 +430,16 @@ export class LlmModel {
     return doneReason;
   }
 
-  private async runOpenAi(req: Req, opts: GenerateOptions, r: { signal: AbortSignal; timeoutMs: number; model: string }, push: (t: string) => void, raw: RawTimings): Promise<string | undefined> {
-    const messages: ChatMessage[] = req.kind === 'generate' ? [...(opts.system ? [{ role: 'system' as const, content: opts.system }] : []), { role: 'user', content: req.prompt }] : req.messages;
+  private async runOpenAi(req: WireReq, opts: GenerateOptions, r: { signal: AbortSignal; timeoutMs: number; model: string; withImages: boolean }, push: (t: string) => void, raw: RawTimings): Promise<string | undefined> {
+    const messages: WireMessage[] =
+      req.kind === 'generate'
+        ? [...(opts.system ? [{ role: 'system' as const, content: opts.system }] : []), { role: 'user', content: req.prompt, ...(req.images.length ? { images: req.images } : {}) }]
+        : req.messages;
     const body: Record<string, unknown> = {
       model: this.name,
       stream: true,
       stream_options: { include_usage: true },
-      messages: withImages(messages, opts.images).map(toOpenAiMessage),
+      messages: messages.map(toOpenAiMessage),
     };
     if (opts.maxTokens !== undefined && opts.maxTokens >= 0) body.max_tokens = opts.maxTokens;
     if (opts.temperature !== undefined) body.temperature = opts.temperature;
@@ -409,13 +468,15 @@ function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
-function withImages(messages: ChatMessage[], images: string[] | undefined): ChatMessage[] {
+function withImages(messages: ChatMessage[], images: ImageInput[] | undefined): ChatMessage[] {
   if (!images?.length) return messages;
   const lastUser = messages.map((m) => m.role).lastIndexOf('user');
+  if (lastUser < 0) throw new LlmInvalidImageError('images go with a user message, and the conversation has none', 'add a user message, or put the images in a message (messages[i].images)');
   return messages.map((m, i) => (i === lastUser ? { ...m, images: [...(m.images ?? []), ...images] } : m));
 }
 
-function toOpenAiMessage(m: ChatMessage): unknown {
+/** OpenAI's shape: images as `image_url` content parts holding data: URLs of their own media type. */
+function toOpenAiMessage(m: WireMessage): unknown {
   if (!m.images?.length) return { role: m.role, content: m.content };
-  return { role: m.role, content: [{ type: 'text', text: m.content }, ...m.images.map((b64) => ({ type: 'image_url', image_url: { url: `data:image/png;base64,${b64}` } }))] };
+  return { role: m.role, content: [{ type: 'text', text: m.content }, ...m.images.map((i) => ({ type: 'image_url', image_url: { url: `data:${i.mimeType};base64,${i.base64}` } }))] };
 }

@@ -48,3 +48,28 @@ export class LlmContextOverflowError extends LlmError {
 
 /** Any other error the server answered with. */
 export class LlmServerError extends LlmError {}
+
+/**
+ * The model or server cannot take image input: found before sending from the model's
+ * capabilities (Ollama and Workbench `/api/show`), or from the server's refusal.
+ */
+export class LlmImagesUnsupportedError extends LlmServerError {
+  constructor(
+    readonly model: string,
+    readonly endpoint: string,
+    detail: string,
+    status?: number,
+  ) {
+    super(`model '${model}' at ${endpoint} cannot read images: ${detail}`, {
+      hint: 'use a vision model (in Ollama e.g. llava, qwen2.5vl or gemma3; llama.cpp server started with --mmproj), or send text only; wb llm serve has no vision support',
+      ...(status === undefined ? {} : { status }),
+    });
+  }
+}
+
+/** An image given to generate/chat is not one: unreadable file, not base64, not PNG/JPEG/GIF/WebP. */
+export class LlmInvalidImageError extends LlmError {
+  constructor(message: string, hint?: string, cause?: unknown) {
+    super(message, { hint: hint ?? 'pass the bytes of a PNG, JPEG, GIF or WebP file, its base64 text, or { path: FILE }', cause });
+  }
+}

@@ -4,5 +4,6 @@
  */
 export { load, listModels, detectEndpoint, estimateTokens, LlmModel } from './client.js';
 export type { ChatMessage, ContextSource, EndpointKind, EndpointOptions, GenerateOptions, LlmResult, LlmStream, LoadOptions, ModelSummary } from './client.js';
-export { LlmError, LlmNotRunningError, ModelNotFoundError, LlmTimeoutError, LlmAbortedError, LlmContextOverflowError, LlmServerError } from './errors.js';
+export { LlmError, LlmNotRunningError, ModelNotFoundError, LlmTimeoutError, LlmAbortedError, LlmContextOverflowError, LlmServerError, LlmImagesUnsupportedError, LlmInvalidImageError } from './errors.js';
+export type { ImageInput, ImageMimeType } from './images.js';
 export { computeTimings, type Figure, type LlmTimings, type TimingSource } from './timings.js';
