@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { apiCall, cleanup, expectAccessible, launchBrowser, nodeScript, openApp, serve, tempHome, until, wb, type Served } from './helpers';
 
 // The model registry in the browser: register a run's model from the UI, promote with a
-// confirmation and a reason, set an alias, edit the card, compare versions, export a ZIP.
+// confirmation and a reason, set an alias, edit the card, compare versions, export a ZIP, and
+// approve someone else's request for production.
 describe('models in the browser', () => {
   const home = tempHome();
   let server: Served;
@@ -104,5 +105,62 @@ describe('models in the browser', () => {
     await page.locator('[data-testid="version-row"][data-version="2"] [data-testid="export-zip"]').click();
     const file = await download;
     expect(file.suggestedFilename()).toBe('fraud-classifier-v2.zip');
+  });
+
+  test('second-person approval: the policy toggle, a request asked in the CLI, approved on the page by someone else', async () => {
+    await apiCall(server, 'POST', '/models', { runId: runIds[1], artifact: 'model.onnx', name: 'fraud-classifier' });
+    await page.reload();
+    await until(async () => (await page.getByTestId('version-row').count()) === 3, 'version 3');
+    // The project's rule, switched on from the page.
+    await page.getByTestId('require-approval').click();
+    await until(async () => page.getByTestId('require-approval').isChecked(), 'the box checked once saved');
+    await until(async () => (await apiCall<{ requireApprovalForProduction: boolean }>(server, 'GET', '/projects/fraud/model-policy')).requireApprovalForProduction, 'the policy on');
+
+    // Alice asks in the terminal; the version stays a draft.
+    const asked = wb(home, ['--as', 'alice', 'model', 'promote', 'fraud-classifier', '3', '--to', 'production', '--reason', 'recall up on fresh data']);
+    expect(asked).toContain('approval requested');
+    const row3 = page.locator('[data-testid="version-row"][data-version="3"]');
+    await until(async () => (await row3.getByTestId('pending-approval').count()) === 1, 'the pending request on version 3', 20_000);
+    expect(await row3.getByTestId('pending-approval').textContent()).toContain('by alice');
+    expect(await row3.locator('[data-stage]').textContent()).toBe('draft');
+    await expectAccessible(page, 'model page with a pending approval');
+
+    // Acting as alice, the page refuses her own approval with the reason.
+    await row3.getByTestId('approve-request').click();
+    await page.locator('#decision-actor').fill('alice');
+    await page.getByTestId('confirm-approve').click();
+    await until(async () => ((await page.getByRole('alert').first().textContent().catch(() => '')) ?? '').includes('cannot also approve'), 'the self-approval refusal');
+    expect(await row3.locator('[data-stage]').textContent()).toBe('draft');
+
+    // Acting as bob, the approval promotes it and archives the previous production version.
+    await page.locator('#decision-actor').fill('bob');
+    await page.getByTestId('confirm-approve').click();
+    await until(async () => (await row3.locator('[data-stage]').textContent()) === 'production', 'v3 in production');
+    expect(await page.locator('[data-testid="version-row"][data-version="2"] [data-stage]').textContent()).toBe('archived');
+    expect(await row3.getByTestId('pending-approval').count()).toBe(0);
+    await until(async () => ((await page.getByTestId('approval-requests').textContent()) ?? '').includes('approved by bob'), 'the decided request listed');
+    const history = await apiCall<{ events: Array<{ type: string; actor: string; payload: { approval?: { requestedBy: string } } }> }>(server, 'GET', '/models/fraud-classifier/history');
+    const promoted = history.events.filter((e) => e.type === 'model.stage_changed').at(-1)!;
+    expect(promoted).toMatchObject({ actor: 'api:bob', payload: { approval: { requestedBy: 'alice' } } });
+    // The name is kept for the next visit, and the CLI sees the same decision.
+    expect(await page.evaluate(() => localStorage.getItem('wb-acting-as'))).toBe('bob');
+    expect(wb(home, ['model', 'approvals', 'fraud-classifier'])).toMatch(/fraud-classifier@3.*alice.*approved.*bob/);
+
+    // Rejecting asks for a confirmation with a reason; the version stays where it was.
+    wb(home, ['--as', 'alice', 'model', 'promote', 'fraud-classifier', '1', '--to', 'staging']);
+    wb(home, ['--as', 'alice', 'model', 'promote', 'fraud-classifier', '1', '--to', 'production', '--reason', 'back to the baseline']);
+    const row1 = page.locator('[data-testid="version-row"][data-version="1"]');
+    await until(async () => (await row1.getByTestId('pending-approval').count()) === 1, 'the pending request on version 1', 20_000);
+    await row1.getByTestId('reject-request').click();
+    expect(await page.getByTestId('confirm-reject').isDisabled()).toBe(true);
+    await page.getByLabel('Reason (required)').fill('v3 is better');
+    await page.getByTestId('confirm-reject').click();
+    await until(async () => (await row1.getByTestId('pending-approval').count()) === 0, 'the request rejected');
+    expect(await row1.locator('[data-stage]').textContent()).toBe('staging');
+
+    // Switched off again: the stage menu promotes directly.
+    await page.getByTestId('require-approval').click();
+    await until(async () => !(await page.getByTestId('require-approval').isChecked()), 'the box cleared once saved');
+    await until(async () => !(await apiCall<{ requireApprovalForProduction: boolean }>(server, 'GET', '/projects/fraud/model-policy')).requireApprovalForProduction, 'the policy off');
   });
 });

@@ -1,4 +1,7 @@
 import type {
+  ApprovalDecision,
+  ApprovalRequest,
+  ApprovalStatus,
   Artifact,
   Dataset,
   DatasetDetail,
@@ -86,6 +89,15 @@ const seg = (s: string) => encodeURIComponent(s);
 const segs = (s: string) => s.split('/').map(encodeURIComponent).join('/');
 
 /**
+ * Who a registry change is made by: sent as X-Workbench-Actor. Without team mode the server
+ * takes the name as given (the token proves access, not identity); team mode will check it.
+ */
+export interface ActingAs {
+  actor?: string;
+}
+const actingAs = (opts: ActingAs): Record<string, string> => (opts.actor ? { 'x-workbench-actor': opts.actor } : {});
+
+/**
  * Typed access to a Workbench server's API (`/api/v1`) and its live stream. Errors are thrown
  * as `WorkbenchApiError` (code, status, hint).
  */
@@ -123,7 +135,7 @@ export class WorkbenchClient {
   }
 
   /** Send a request; JSON in and out. */
-  async request<T>(method: string, path: string, opts: { query?: Query; body?: unknown; raw?: boolean } = {}): Promise<T> {
+  async request<T>(method: string, path: string, opts: { query?: Query; body?: unknown; raw?: boolean; headers?: Record<string, string> } = {}): Promise<T> {
     const res = await this.send(method, path, opts);
     if (opts.raw) return res as T;
     const text = await res.text();
@@ -135,8 +147,8 @@ export class WorkbenchClient {
     }
   }
 
-  private async send(method: string, path: string, opts: { query?: Query; body?: unknown }): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
+  private async send(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> }): Promise<Response> {
+    const headers: Record<string, string> = { ...opts.headers, authorization: `Bearer ${this.token}`, accept: 'application/json' };
     let body: string | undefined;
     if (opts.body !== undefined) {
       headers['content-type'] = 'application/json';
@@ -319,8 +331,8 @@ export class WorkbenchClient {
   registerModel(body: RegisterModelBody): Promise<ModelVersion> {
     return this.request('POST', '/models', { body });
   }
-  changeModelStage(name: string, version: number, body: { to: ModelStage; reason?: string; previous?: 'archived' | 'staging'; ifRevision?: number }): Promise<StageChangeResult> {
-    return this.request('POST', `/models/${seg(name)}/versions/${version}/stage`, { body });
+  changeModelStage(name: string, version: number, body: { to: ModelStage; reason?: string; previous?: 'archived' | 'staging'; ifRevision?: number }, opts: ActingAs = {}): Promise<StageChangeResult> {
+    return this.request('POST', `/models/${seg(name)}/versions/${version}/stage`, { body, headers: actingAs(opts) });
   }
   setModelAlias(name: string, alias: string, version: number, opts: { ifRevision?: number } = {}): Promise<{ alias: string; version: number; previous: number | null }> {
     return this.request('PUT', `/models/${seg(name)}/aliases/${seg(alias)}`, { body: { version, ...opts } });
@@ -339,6 +351,28 @@ export class WorkbenchClient {
   }
   getModelPolicy(project: string): Promise<ModelPolicy> {
     return this.request('GET', `/projects/${seg(project)}/model-policy`);
+  }
+  /** Change one rule or both; what is left out stays as it is. */
+  setModelPolicy(project: string, body: { requireReasonForProduction?: boolean; requireApprovalForProduction?: boolean }, opts: ActingAs = {}): Promise<ModelPolicy> {
+    return this.request('PUT', `/projects/${seg(project)}/model-policy`, { body, headers: actingAs(opts) });
+  }
+  /** Approval requests for production, pending first. */
+  async listModelApprovals(opts: { model?: string; status?: ApprovalStatus } = {}): Promise<ApprovalRequest[]> {
+    return (await this.request<{ requests: ApprovalRequest[] }>('GET', '/model-approvals', { query: { model: opts.model, status: opts.status } })).requests;
+  }
+  /** Ask a second person to approve a version for production, as `opts.actor`. */
+  requestModelApproval(name: string, version: number, body: { reason: string; previous?: 'archived' | 'staging' }, opts: ActingAs = {}): Promise<ApprovalRequest> {
+    return this.request('POST', `/models/${seg(name)}/versions/${version}/approval-requests`, { body, headers: actingAs(opts) });
+  }
+  /** Approve someone else's request: the version enters production. */
+  approveModelRequest(id: string, body: { reason?: string; ifRevision?: number } = {}, opts: ActingAs = {}): Promise<ApprovalDecision> {
+    return this.request('POST', `/model-approvals/${seg(id)}/approve`, { body, headers: actingAs(opts) });
+  }
+  rejectModelRequest(id: string, reason: string, opts: ActingAs = {}): Promise<ApprovalDecision> {
+    return this.request('POST', `/model-approvals/${seg(id)}/reject`, { body: { reason }, headers: actingAs(opts) });
+  }
+  withdrawModelRequest(id: string, body: { reason?: string } = {}, opts: ActingAs = {}): Promise<ApprovalDecision> {
+    return this.request('POST', `/model-approvals/${seg(id)}/withdraw`, { body, headers: actingAs(opts) });
   }
   /** The ZIP bundle of a version (model, manifest, inference server, README) as a streaming Response. */
   exportModelZip(name: string, version: number | string): Promise<Response> {

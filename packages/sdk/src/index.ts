@@ -1,4 +1,4 @@
-export { WorkbenchClient, type WorkbenchClientOptions, type RunListParams } from './client.js';
+export { WorkbenchClient, type WorkbenchClientOptions, type RunListParams, type ActingAs } from './client.js';
 export { WorkbenchApiError } from './errors.js';
 export {
   defaultWebSocket,

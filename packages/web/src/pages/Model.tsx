@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { ModelStage, ModelVersion } from '@workbench/api';
+import type { ApprovalRequest, ModelStage, ModelVersion } from '@workbench/api';
 import { Download, GitCompareArrows, Pencil, Tag } from 'lucide-react';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
@@ -7,6 +7,7 @@ import { ErrorState, Modal, PageHeader, Section, SkeletonRows, FormError } from 
 import { api, describeError } from '../lib/api';
 import { formatBytes, formatNumber, formatValue, shortHash, timeAgo } from '../lib/format';
 import { toast } from '../lib/toast';
+import { ActingAsField, ApprovalBadge, ApprovalsSection, DecisionDialog, actingAs, useActingAs } from './ModelApprovals';
 import { StageBadge } from './Models';
 
 // The same table as the registry's stage machine (packages/core/src/models/stage-machine.ts).
@@ -19,42 +20,67 @@ const NEXT: Record<ModelStage, ModelStage[]> = {
 const RANK: Record<ModelStage, number> = { archived: -1, draft: 0, staging: 1, production: 2 };
 const verb = (from: ModelStage, to: ModelStage) => (to === 'archived' ? 'Archive' : from === 'archived' ? 'Restore' : RANK[to] > RANK[from] ? 'Promote' : 'Demote');
 
-function StageDialog({ name, v, to, revision, onClose }: { name: string; v: ModelVersion; to: ModelStage; revision: number; onClose: () => void }) {
+function StageDialog({ name, v, to, revision, approvalRequired, onClose }: { name: string; v: ModelVersion; to: ModelStage; revision: number; approvalRequired: boolean; onClose: () => void }) {
   const qc = useQueryClient();
   const [reason, setReason] = useState('');
+  const [actor, setActor] = useActingAs();
+  // Where the project wants a second person, entering production becomes a request.
+  const asks = approvalRequired && to === 'production';
+  const done = () => {
+    void qc.invalidateQueries({ queryKey: ['model', name] });
+    void qc.invalidateQueries({ queryKey: ['models'] });
+    onClose();
+  };
   const change = useMutation({
-    mutationFn: () => api().changeModelStage(name, v.version, { to, ifRevision: revision, ...(reason.trim() ? { reason: reason.trim() } : {}) }),
+    mutationFn: () => api().changeModelStage(name, v.version, { to, ifRevision: revision, ...(reason.trim() ? { reason: reason.trim() } : {}) }, actingAs(actor)),
     onSuccess: (r) => {
       toast(`${name} v${v.version}: ${r.from} → ${r.version.stage}`, { kind: 'success', ...(r.displaced.length ? { description: r.displaced.map((d) => `v${d.version} production → ${d.to}`).join(', ') } : {}) });
-      void qc.invalidateQueries({ queryKey: ['model', name] });
-      void qc.invalidateQueries({ queryKey: ['models'] });
-      onClose();
+      done();
     },
   });
+  const ask = useMutation({
+    mutationFn: () => api().requestModelApproval(name, v.version, { reason: reason.trim() }, actingAs(actor)),
+    onSuccess: (r) => {
+      toast(`Asked for approval of ${name} v${v.version}`, { kind: 'success', description: `Request ${r.id}: someone other than ${r.requestedBy} approves it (here, or wb model approve ${r.id})` });
+      done();
+    },
+  });
+  const action = asks ? ask : change;
   return (
     <Modal
       open
       onOpenChange={(o) => !o && onClose()}
-      title={`${verb(v.stage, to)} version ${v.version} to ${to}?`}
-      description={to === 'production' ? 'The current production version, if any, is archived in the same step. The reason goes into the audit trail.' : 'The change and its reason go into the audit trail.'}
+      title={asks ? `Ask for approval to put version ${v.version} into production?` : `${verb(v.stage, to)} version ${v.version} to ${to}?`}
+      description={
+        asks
+          ? `Project rule: a second person approves entering production. Version ${v.version} stays ${v.stage} until someone else approves the request.`
+          : to === 'production'
+            ? 'The current production version, if any, is archived in the same step. The reason goes into the audit trail.'
+            : 'The change and its reason go into the audit trail.'
+      }
     >
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          change.mutate();
+          if (!asks || reason.trim()) action.mutate();
         }}
       >
+        {asks && (
+          <div className="mb-3">
+            <ActingAsField id="stage-actor" value={actor} onChange={setActor} />
+          </div>
+        )}
         <label className="label" htmlFor="stage-reason">
-          Reason {to === 'production' ? '(a project can require one)' : '(optional)'}
+          Reason {asks ? '(required: the approver reads it)' : to === 'production' ? '(a project can require one)' : '(optional)'}
         </label>
         <input id="stage-reason" className="input" value={reason} onChange={(e) => setReason(e.target.value)} placeholder="better recall on last week's data" autoFocus />
-        <FormError error={change.error} />
+        <FormError error={action.error} />
         <div className="mt-5 flex justify-end gap-2">
           <button type="button" className="btn" onClick={onClose}>
             Keep it
           </button>
-          <button type="submit" className="btn btn-primary" disabled={change.isPending} data-testid="confirm-stage">
-            {change.isPending ? 'Working…' : `${verb(v.stage, to)} to ${to}`}
+          <button type="submit" className="btn btn-primary" disabled={action.isPending || (asks && !reason.trim())} data-testid="confirm-stage">
+            {action.isPending ? 'Working…' : asks ? 'Ask for approval' : `${verb(v.stage, to)} to ${to}`}
           </button>
         </div>
       </form>
@@ -276,11 +302,16 @@ export function ModelPage() {
   const [selected, setSelected] = useState<number | null>(null);
   const [stage, setStage] = useState<{ v: ModelVersion; to: ModelStage } | null>(null);
   const [aliasFor, setAliasFor] = useState<ModelVersion | null>(null);
+  const [decision, setDecision] = useState<{ request: ApprovalRequest; kind: 'approve' | 'reject' } | null>(null);
+  const approvals = useQuery({ queryKey: ['model', name, 'approvals'], queryFn: () => api().listModelApprovals({ model: name }), refetchInterval: 5000 });
+  const projectId = q.data?.projectId;
+  const policy = useQuery({ queryKey: ['model-policy', projectId], queryFn: () => api().getModelPolicy(projectId!), enabled: projectId !== undefined });
   if (q.error) return <ErrorState error={q.error} back={{ to: '/models', label: 'All models' }} />;
   if (q.isPending) return <SkeletonRows rows={8} />;
   const m = q.data;
   const versions = [...m.versions].reverse();
   const current = versions.find((v) => v.version === selected) ?? versions.find((v) => v.stage === 'production') ?? versions[0];
+  const pendingFor = new Map((approvals.data ?? []).filter((r) => r.status === 'pending').map((r) => [r.version, r]));
   return (
     <div>
       <PageHeader
@@ -292,7 +323,8 @@ export function ModelPage() {
         title={m.name}
         subtitle={`Project ${m.projectName} · ${m.versionCount} version(s)`}
       />
-      {stage && <StageDialog name={m.name} v={stage.v} to={stage.to} revision={m.revision} onClose={() => setStage(null)} />}
+      {stage && <StageDialog name={m.name} v={stage.v} to={stage.to} revision={m.revision} approvalRequired={policy.data?.requireApprovalForProduction ?? false} onClose={() => setStage(null)} />}
+      {decision && <DecisionDialog modelName={m.name} request={decision.request} kind={decision.kind} onClose={() => setDecision(null)} />}
       {aliasFor && <AliasDialog name={m.name} v={aliasFor} onClose={() => setAliasFor(null)} />}
       <div className="card mb-4 overflow-hidden">
         <table className="w-full text-[13px]" data-testid="versions-table">
@@ -317,6 +349,18 @@ export function ModelPage() {
                 </td>
                 <td className="td">
                   <StageBadge stage={v.stage} />
+                  {pendingFor.has(v.version) && (
+                    <div className="mt-1 flex flex-wrap items-center gap-1" data-testid="pending-approval">
+                      <ApprovalBadge status="pending" />
+                      <span className="text-xs text-muted">by {pendingFor.get(v.version)!.requestedBy}</span>
+                      <button className="btn h-6 px-2 text-xs" onClick={() => setDecision({ request: pendingFor.get(v.version)!, kind: 'approve' })} aria-label={`approve the request for version ${v.version}`} data-testid="approve-request">
+                        Approve
+                      </button>
+                      <button className="btn h-6 px-2 text-xs" onClick={() => setDecision({ request: pendingFor.get(v.version)!, kind: 'reject' })} aria-label={`reject the request for version ${v.version}`} data-testid="reject-request">
+                        Reject
+                      </button>
+                    </div>
+                  )}
                 </td>
                 <td className="td font-mono text-xs">{v.aliases.join(', ')}</td>
                 <td className="td text-xs text-muted">
@@ -362,6 +406,7 @@ export function ModelPage() {
       </div>
       <div className="grid gap-4 lg:grid-cols-2">
         {current && <Lineage v={current} />}
+        <ApprovalsSection modelName={m.name} projectName={m.projectName} policy={policy.data} requests={approvals.data ?? []} />
         <CardEditor name={m.name} card={m.card} />
         {current && <CardEditor key={current.version} name={m.name} card={current.card} version={current.version} />}
         <Compare name={m.name} versions={m.versions.map((v) => v.version)} />
@@ -378,7 +423,9 @@ export function ModelPage() {
                     ? `v${String(p.version)} ${String(p.from)} → ${String(p.to)}${p.reason ? ` — ${String(p.reason)}` : ''}`
                     : e.type === 'model.alias_set'
                       ? `${String(p.alias)} → v${String(p.version)}`
-                      : e.type.replace('model.', '').replace('_', ' ') + (p.version ? ` v${String(p.version)}` : '');
+                      : e.type.startsWith('approval.')
+                        ? `${e.type.replace('approval.', 'approval ')} v${String(p.version)}${p.reason ? ` — ${String(p.reason)}` : p.why ? ` — ${String(p.why)}` : ''}`
+                        : e.type.replace('model.', '').replace('_', ' ') + (p.version ? ` v${String(p.version)}` : '');
                 return (
                   <li key={e.seq} className="flex gap-2">
                     <span className="w-20 shrink-0 text-muted">{timeAgo(e.ts)}</span>
