@@ -302,6 +302,12 @@ function LogViewport({
   const pointerDown = useRef(false);
   // Rows are a fixed height (nothing to measure) and render within the frame they scroll into.
   const virt = useVirtualizer({ count: rows.count, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 8 });
+  const items = virt.getVirtualItems();
+  // Rows are keyed by slot (index modulo the most rows ever shown at once), so a row scrolled
+  // out hands its DOM nodes to the row scrolled in: a scroll updates text in place instead of
+  // making and dropping elements (garbage for the collector every frame).
+  const slots = useRef(0);
+  slots.current = Math.max(slots.current, items.length);
 
   useEffect(() => {
     if (!follow || rows.count === 0) return;
@@ -361,9 +367,9 @@ function LogViewport({
         <div className="px-3 py-8 text-center font-sans text-[13px] text-muted">{empty}</div>
       ) : (
         <div style={{ height: virt.getTotalSize(), position: 'relative' }}>
-          {virt.getVirtualItems().map((vi) => {
+          {items.map((vi) => {
             const id = rows.id(vi.index);
-            return <Row key={id} lines={lines} id={id} repeats={rows.repeats(vi.index)} needle={needle} top={vi.start} />;
+            return <Row key={vi.index % slots.current} lines={lines} id={id} repeats={rows.repeats(vi.index)} needle={needle} top={vi.start} />;
           })}
         </div>
       )}

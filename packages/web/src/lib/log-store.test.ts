@@ -8,6 +8,8 @@ const all = new Set<LogLine['stream']>(['stdout', 'stderr', 'event', 'system']);
 const noFilter: LogFilter = { streams: all, level: '', search: '' };
 const texts = (v: LogLines, ids: ArrayLike<number>) => Array.from(ids, (id) => v.text(id));
 const rowsOf = (r: Rows) => Array.from({ length: r.count }, (_, k) => [r.id(k), r.repeats(k)]);
+/** Tiny text chunks, so a few lines cross many chunk boundaries. */
+const SMALL = { chars: 64, lines: 7 };
 /** The straightforward answer a filter must give, over plain objects. */
 const naive = (ls: LogLine[], needle: string) => ls.filter((l) => l.text.toLowerCase().includes(needle.toLowerCase())).map((l) => l.seq);
 
@@ -56,8 +58,12 @@ describe('log store', () => {
     const huge = 'x'.repeat(3 << 20) + 'END';
     const odd = ['', 'tab\there', 'nul\u0000byte', 'emoji 😀 and 中文', 'lone \ud800 surrogate', '\ufffd replacement', 'multi\nline', 'İstanbul'];
     const ls = [line(1, 'before'), ...odd.map((t, i) => line(2 + i, t)), line(20, huge), line(21, 'after')];
+    for (const chunk of [undefined, SMALL]) {
+      const u = LogLines.from(ls, chunk);
+      expect(texts(u, Array.from({ length: u.length }, (_, k) => k))).toEqual(ls.map((l) => l.text));
+      expect(Array.from(filterLines(null, u, { ...noFilter, search: 'end' }).ids)).toEqual([ls.length - 2]);
+    }
     const v = LogLines.from(ls);
-    expect(texts(v, Array.from({ length: v.length }, (_, k) => k))).toEqual(ls.map((l) => l.text));
     // Text that is not a string on the wire (hostile input) is kept as its string form.
     const w = v.append([{ seq: 30, ts: 0, stream: 'stdout', level: 'INFO', text: 42 as unknown as string }]);
     expect(w.text(w.end - 1)).toBe('42');
@@ -92,18 +98,22 @@ describe('filtering the store', () => {
 
   test('search finds matches inside closed chunks and the open one, never across two lines', () => {
     const many = Array.from({ length: 3000 }, (_, i) => line(i + 1, i % 2 ? `ab ${i}` : `cd ${i}`));
-    const w = LogLines.from(many);
-    for (const needle of ['ab', 'AB 29', 'cd 2998', 'b 1', '9ab', '1cd', '']) {
-      const got = Array.from(filterLines(null, w, { ...noFilter, search: needle }).ids, (id) => w.seq(id));
-      expect(got, needle).toEqual(needle ? naive(many, needle) : many.map((l) => l.seq));
+    for (const chunk of [undefined, SMALL, { chars: 1 << 20, lines: 1000 }]) {
+      const w = LogLines.from(many, chunk);
+      for (const needle of ['ab', 'AB 29', 'cd 2998', 'b 1', '9ab', '1cd', '']) {
+        const got = Array.from(filterLines(null, w, { ...noFilter, search: needle }).ids, (id) => w.seq(id));
+        expect(got, needle).toEqual(needle ? naive(many, needle) : many.map((l) => l.seq));
+      }
     }
   });
 
   test('case-insensitive search where lower-casing lengthens the text (İ) and with characters outside Latin-1', () => {
     const ls2 = Array.from({ length: 2100 }, (_, i) => line(i + 1, i === 5 ? 'İstanbul' : i === 1500 ? 'Ünïcödé 😀 Tail' : `row ${i} İ`));
-    const w = LogLines.from(ls2);
-    for (const needle of ['row 7 ', 'ünïcödé 😀', 'tail', 'stanbul', 'row 2099']) {
-      expect(Array.from(filterLines(null, w, { ...noFilter, search: needle }).ids, (id) => w.seq(id)), needle).toEqual(naive(ls2, needle));
+    for (const chunk of [undefined, SMALL]) {
+      const w = LogLines.from(ls2, chunk);
+      for (const needle of ['row 7 ', 'ünïcödé 😀', 'tail', 'stanbul', 'row 2099']) {
+        expect(Array.from(filterLines(null, w, { ...noFilter, search: needle }).ids, (id) => w.seq(id)), needle).toEqual(naive(ls2, needle));
+      }
     }
   });
 
@@ -175,9 +185,11 @@ describe('grouping repeated lines in the store', () => {
 
   test('lines of the same length that differ, and repeats across chunk boundaries', () => {
     const ls = Array.from({ length: 2500 }, (_, i) => line(i + 1, i >= 1000 && i < 1100 ? 'same line' : `line ${String(i).padStart(4, '0')}`));
-    const v = LogLines.from(ls);
-    const g = groupRepeats(null, filterLines(null, v, noFilter));
-    expect(g.rows.count).toBe(2500 - 99);
-    expect(rowsOf(g.rows)[1000]).toEqual([1000, 100]);
+    for (const chunk of [undefined, SMALL]) {
+      const v = LogLines.from(ls, chunk);
+      const g = groupRepeats(null, filterLines(null, v, noFilter));
+      expect(g.rows.count).toBe(2500 - 99);
+      expect(rowsOf(g.rows)[1000]).toEqual([1000, 100]);
+    }
   });
 });

@@ -5,16 +5,20 @@ import { logStreams } from './wire';
 // and mark again and again, and its collections drop frames while the console scrolls. The
 // store keeps lines in columns instead: typed arrays for seq, time, stream, level and text
 // offsets, and the text of ~1,000 consecutive lines joined into one string. A million lines are
-// then a few dozen typed arrays and ~1,000 strings; a line is decoded (a slice) only for the
-// rows on screen.
+// then a few dozen typed arrays and a few hundred strings; a line is decoded (a slice) only for
+// the rows on screen. Chunks are made big enough (256 Ki characters) for V8 to put them in its
+// large-object space, which a collection never copies.
 //
 // Lines are addressed by id: the id of the first line a store ever held is 0 and ids only grow
 // (trimming the oldest lines does not renumber the rest), so an index built over the lines
 // (a filter, a grouping) stays valid as lines arrive and old ones go.
 
-/** Lines per text chunk, and the characters at which a chunk is closed early. */
-const CHUNK_LINES = 1024;
-const CHUNK_CHARS = 1 << 20;
+/** When a text chunk is closed: at this many characters, or this many lines. */
+export interface ChunkSize {
+  chars: number;
+  lines: number;
+}
+const CHUNK: ChunkSize = { chars: 1 << 18, lines: 1 << 14 };
 const FIRST_CAPACITY = 1024;
 
 /** Small integer ids for the few distinct streams and levels; past `max` ids, lines keep their own string. */
@@ -64,7 +68,12 @@ class Columns {
   private openChars = 0;
   private openFirst: number;
 
-  constructor(base: number, capacity: number, lineage: object = {}) {
+  constructor(
+    base: number,
+    capacity: number,
+    lineage: object = {},
+    readonly chunk: ChunkSize = CHUNK,
+  ) {
     this.lineage = lineage;
     this.base = base;
     this.length = base;
@@ -106,13 +115,13 @@ class Columns {
     this.streamIds[at] = s;
     this.levelIds[at] = l;
     if (s === this.streams.overflow || l === this.levels.overflow) this.rareValues.set(id, { ...(s === this.streams.overflow && { stream }), ...(l === this.levels.overflow && { level }) });
-    // A line that would push the chunk past its size starts a new one (a huge line gets its own).
-    if (this.open.length > 0 && this.openChars + text.length > CHUNK_CHARS) this.close();
+    // A line of a chunk's size or more gets a chunk of its own.
+    if (this.open.length > 0 && text.length >= this.chunk.chars) this.close();
     this.open.push(text);
     this.openChars += text.length;
     this.ends[at] = this.openChars;
     this.length++;
-    if (this.open.length >= CHUNK_LINES || this.openChars >= CHUNK_CHARS) this.close();
+    if (this.open.length >= this.chunk.lines || this.openChars >= this.chunk.chars) this.close();
   }
 
   private close(): void {
@@ -253,12 +262,13 @@ export class LogLines {
     readonly end: number,
   ) {}
 
-  static empty(): LogLines {
-    return new LogLines(new Columns(0, FIRST_CAPACITY), 0, 0);
+  /** `chunk`: where text chunks close (tests make them small to exercise the boundaries). */
+  static empty(chunk?: ChunkSize): LogLines {
+    return new LogLines(new Columns(0, FIRST_CAPACITY, {}, chunk), 0, 0);
   }
 
-  static from(lines: readonly LogLine[]): LogLines {
-    return LogLines.empty().append(lines);
+  static from(lines: readonly LogLine[], chunk?: ChunkSize): LogLines {
+    return LogLines.empty(chunk).append(lines);
   }
 
   get length(): number {
@@ -346,14 +356,14 @@ export class LogLines {
     const first = Math.max(this.first, end - cap);
     // Once more lines are trimmed than kept, the kept ones move to fresh columns (same ids), and
     // the old columns go when the last view of them does.
-    if (first - cols.base > Math.max(4 * CHUNK_LINES, end - first)) cols = copyColumns(cols, first, end, cols.lineage);
+    if (first - cols.base > Math.max(4096, end - first)) cols = copyColumns(cols, first, end, cols.lineage);
     return new LogLines(cols, first, end);
   }
 
   /** Earlier lines (those with a seq below the oldest one's) put before these: a new store. */
   prepend(earlier: readonly LogLine[]): LogLines {
     const firstSeq = this.firstSeq ?? Number.POSITIVE_INFINITY;
-    let out = LogLines.empty().append(earlier.filter((l) => l.seq < firstSeq));
+    let out = LogLines.empty(this.cols.chunk).append(earlier.filter((l) => l.seq < firstSeq));
     if (out.length === 0) return this;
     const cols = out.cols;
     for (let id = this.first; id < this.end; id++) cols.push(this.seq(id), this.ts(id), this.cols.stream(id), this.level(id), this.text(id));
@@ -363,7 +373,7 @@ export class LogLines {
 }
 
 function copyColumns(from: Columns, first: number, end: number, lineage: object): Columns {
-  const to = new Columns(first, end - first, lineage);
+  const to = new Columns(first, end - first, lineage, from.chunk);
   for (let id = first; id < end; id++) to.push(from.seq(id), from.ts(id), from.stream(id), from.level(id), from.text(id));
   return to;
 }
