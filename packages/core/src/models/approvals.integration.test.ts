@@ -1,13 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { listEvents } from '../events.js';
 import { Projects } from '../projects.js';
 import { Artifacts } from '../runs/artifacts.js';
 import { Runs } from '../runs/runs.js';
-import { tempWorkspace, writeTree } from '../testing/temp-workspace.js';
-import type { Workspace } from '../workspace.js';
+import { tempDir, tempWorkspace, writeTree } from '../testing/temp-workspace.js';
+import { Workspace } from '../workspace.js';
 import { apiActor, cliActor, personOf } from './actor.js';
 import { ModelApprovals } from './approvals.js';
 import { Models } from './models.js';
@@ -227,5 +228,28 @@ describe('approval webhooks', () => {
     expect(approved).toMatchObject({ actor: 'cli:bob', payload: { name: 'fraud', version: 1, requestedBy: 'alice', approvedBy: 'bob' } });
     // The promotion the approval made is its own stage event, as any other.
     expect(received.some((r) => r.event === 'model.stage_changed' && JSON.parse(r.body).payload.approval?.approvedBy === 'bob')).toBe(true);
+  });
+});
+
+describe('upgrade', () => {
+  test('a workspace from before approvals keeps its reason rule and starts with approval off', async () => {
+    const t = await tempDir();
+    try {
+      const old = await Workspace.open(t.dir, { schemaUpTo: 4 });
+      await new Projects(old).create('legacy');
+      const p = await new Projects(old).resolve('legacy');
+      // The table as schema 4 had it: no require_approval column yet.
+      await sql`insert into model_policies (project_id, require_reason, updated_at) values (${p.id}, 1, ${Date.now()})`.execute(old.db);
+      await old.close();
+      const upgraded = await Workspace.open(t.dir);
+      try {
+        expect(await new Models(upgraded).policy('legacy')).toEqual({ projectId: p.id, requireReasonForProduction: true, requireApprovalForProduction: false });
+        expect(await new ModelApprovals(upgraded).list()).toEqual([]);
+      } finally {
+        await upgraded.close();
+      }
+    } finally {
+      await t.dispose();
+    }
   });
 });
