@@ -521,10 +521,10 @@ without team mode that is a convention, not a security boundary; team mode will 
       }),
     );
 
-  const webhook = model.command('webhook').description('HTTP POSTs of stage and alias changes, signed with HMAC-SHA256');
+  const webhook = model.command('webhook').description('HTTP POSTs of stage, alias and approval events, signed with HMAC-SHA256');
   webhook
     .command('add <url>')
-    .description('POST every stage and alias change (of one project, or of the whole workspace) to URL')
+    .description('POST every stage, alias and approval event (of one project, or of the whole workspace) to URL')
     .option('--project <name>', 'only this project\'s models (default: every project)')
     .option('--secret <secret>', 'the HMAC key (default: a new random one, printed once)')
     .option('--json', 'print JSON')
