@@ -49,6 +49,22 @@ export declare class ModelHost {
   health(): { status: 'ok' | 'degraded'; models: Array<{ name: string; version: number; ready: boolean; error: string | null }> };
   list(): Array<{ name: string; version: number; format: string; ready: boolean; error: string | null; signature: ModelSignature | null }>;
   predict(name: string | null, body: unknown): Promise<PredictResponse>;
+  answer(name: string | null, request: PredictRequest): Promise<PredictAnswer>;
+}
+
+/** A prediction request as it came over HTTP. */
+export interface PredictRequest {
+  contentType: string | undefined;
+  accept: string | undefined;
+  body: Uint8Array | undefined;
+  /** Which output a binary answer carries (the first by default). */
+  output?: string | undefined;
+}
+
+/** What to send back: a JSON string, or raw little-endian output values. */
+export interface PredictAnswer {
+  headers: Record<string, string>;
+  body: string | Buffer;
 }
 
 export declare function errorBody(err: unknown): { status: number; body: { error: { code: string; message: string; hint?: string } } };

@@ -1,23 +1,18 @@
 // Prediction core shared by `wb serve-model` and the exported bundle's server: request
-// validation against the model's signature, tensors in, JSON predictions out. Plain
-// JavaScript with no dependency but onnxruntime-node (passed in), so the same file runs
-// inside Workbench and, copied verbatim, inside a bundle on any machine with Node.
+// validation against the model's signature, tensors in, predictions out (JSON, or raw
+// float32 with binary-tensors.mjs). Plain JavaScript with no dependency but onnxruntime-node
+// (passed in), so the same files run inside Workbench and, copied verbatim, inside a bundle
+// on any machine with Node.
+import { BINARY, binaryPlan, outputBytes, readBinaryRows, wantsBinary } from './binary-tensors.mjs';
+import { jsonRowsPlan, readJsonRows } from './json-rows.mjs';
+import { RequestError, bad, errorBody } from './request-error.mjs';
+
+export { RequestError, errorBody };
 
 /** Largest request body accepted; larger ones get 413 before they are parsed. */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** Most rows in one request. */
 export const MAX_ROWS = 100_000;
-
-export class RequestError extends Error {
-  constructor(status, code, message, hint) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    this.hint = hint;
-  }
-}
-
-const bad = (message, hint) => new RequestError(400, 'INVALID_INPUT', message, hint);
 
 const FLOAT = new Set(['float32', 'float64']);
 
@@ -161,6 +156,7 @@ export function buildFeeds(signature, body, Tensor) {
           throw bad(`row ${i} must be an object of columns${cols ? '' : ' or an array of values'}, got ${describe(row)}`);
         }
       }
+      if (spec.dtype === 'float32') checkFloat32Range(data, (k) => (cols ? `row ${Math.floor(k / width)}, column '${cols[k % width]}'` : `row ${Math.floor(k / width)}, value ${k % width}`));
       feeds[spec.name] = new Tensor(spec.dtype, data, [batch, width]);
     }
     return { feeds, batch };
@@ -188,9 +184,17 @@ export function buildFeeds(signature, body, Tensor) {
       const v = flat[i];
       data[i] = isFloat && typeof v === 'number' && Number.isFinite(v) ? v : cell(spec.dtype, v, `input '${spec.name}' value ${i}`);
     }
+    if (spec.dtype === 'float32') checkFloat32Range(data, (k) => `input '${spec.name}' value ${k}`);
     feeds[spec.name] = new Tensor(spec.dtype, data, shape);
   }
   return { feeds, batch: batch ?? 0 };
+}
+
+/** A finite number past float32's range turns into Infinity when stored: named, not sent on. */
+function checkFloat32Range(data, where) {
+  for (let k = 0; k < data.length; k++) {
+    if (data[k] === Infinity || data[k] === -Infinity) throw bad(`${where(k)} is outside the float32 range of this input (±3.4e38)`);
+  }
 }
 
 function flatten(value, depth, shape, out, name) {
@@ -220,12 +224,14 @@ function rowsOf(tensor) {
   const dims = tensor.dims;
   const data = tensor.data;
   const n = dims[0] ?? 1;
-  const per = dims.slice(1).reduce((a, b) => a * b, 1);
   const out = new Array(n);
-  for (let i = 0; i < n; i++) {
-    if (dims.length <= 1) out[i] = toNumber(data[i]);
-    else out[i] = nest(data, i * per, dims.slice(1));
+  if (dims.length <= 1) {
+    for (let i = 0; i < n; i++) out[i] = toNumber(data[i]);
+    return out;
   }
+  const inner = dims.slice(1);
+  const per = inner.reduce((a, b) => a * b, 1);
+  for (let i = 0; i < n; i++) out[i] = nest(data, i * per, inner);
   return out;
 }
 
@@ -235,8 +241,9 @@ function nest(data, offset, dims) {
     for (let j = 0; j < dims[0]; j++) row[j] = toNumber(data[offset + j]);
     return row;
   }
-  const per = dims.slice(1).reduce((a, b) => a * b, 1);
-  return Array.from({ length: dims[0] }, (_, k) => nest(data, offset + k * per, dims.slice(1)));
+  const inner = dims.slice(1);
+  const per = inner.reduce((a, b) => a * b, 1);
+  return Array.from({ length: dims[0] }, (_, k) => nest(data, offset + k * per, inner));
 }
 
 /**
@@ -318,6 +325,8 @@ export class ModelHost {
       const missing = state.signature.inputs.filter((s) => !state.session.inputNames.includes(s.name));
       if (missing.length) throw new Error(`the recorded signature names input(s) the model lacks: ${missing.map((s) => s.name).join(', ')}`);
       state.outputNames = state.session.outputNames;
+      state.jsonPlan = jsonRowsPlan(state.signature);
+      state.binaryPlan = binaryPlan(state.signature);
       state.ready = true;
     } catch (err) {
       state.error = String(err && err.message ? err.message : err).slice(0, 2000);
@@ -344,8 +353,8 @@ export class ModelHost {
     return [...this.models.values()].map((m) => ({ name: m.name, version: m.version, format: m.format, ready: m.ready, error: m.error, signature: m.signature ?? null }));
   }
 
-  /** Resolve `name` (or the only model when null) and predict; throws RequestError. */
-  async predict(name, body) {
+  /** The model `name` names (the only one when null), ready to predict; throws RequestError. */
+  model(name) {
     let m;
     if (name === null) {
       if (this.models.size !== 1) throw new RequestError(404, 'NOT_FOUND', `this server hosts ${this.models.size} models: POST /v1/models/<name>/predict`, `models: ${[...this.models.keys()].join(', ')}`);
@@ -355,24 +364,91 @@ export class ModelHost {
       if (!m) throw new RequestError(404, 'NOT_FOUND', `no model '${name}' on this server`, `models: ${[...this.models.keys()].join(', ')}`);
     }
     if (!m.ready) throw new RequestError(503, 'UNAVAILABLE', `model '${m.name}' failed to load: ${m.error}`, 'see GET /health; fix the model file and restart');
-    if (m.backend) {
-      const table = buildTable(m.signature, body);
-      const r = await m.backend.predict(table);
-      return { model: m.name, version: m.version, rows: table.rows.length, predictions: r.predictions, outputs: r.probabilities ? { probabilities: r.probabilities } : {} };
-    }
+    return m;
+  }
+
+  /** Predict from a parsed JSON body with `name` (or the only model when null); throws RequestError. */
+  async predict(name, body) {
+    const m = this.model(name);
+    if (m.backend) return predictTable(m, body);
     const { feeds, batch } = buildFeeds(m.signature, body, m.ort.Tensor);
-    let results;
-    try {
-      results = await m.session.run(feeds);
-    } catch (err) {
-      throw new RequestError(422, 'INVALID_INPUT', `the model could not run on this input: ${String(err.message ?? err).slice(0, 500)}`);
+    return predictionsOf(m, batch, await run(m, feeds));
+  }
+
+  /**
+   * One prediction request as it came over HTTP: `body` holds the raw bytes, `contentType`
+   * and `accept` the request's headers, `output` the `?output=` query (which output a binary
+   * answer carries). Resolves to { headers, body } (a JSON string, or raw bytes when the
+   * client accepts application/octet-stream); throws RequestError for bad input.
+   */
+  async answer(name, { contentType, accept, body, output }) {
+    const type = String(contentType ?? '').split(';')[0].trim().toLowerCase();
+    if (type !== JSON_TYPE && type !== BINARY) throw new RequestError(415, 'INVALID_INPUT', `send the request as ${JSON_TYPE} or ${BINARY} (float32 rows), not ${type || 'without a Content-Type'}`);
+    const m = this.model(name);
+    const bytes = body ?? new Uint8Array(0);
+    const raw = wantsBinary(accept);
+    if (raw) {
+      if (m.backend) throw new RequestError(406, 'INVALID_INPUT', `raw binary outputs are for ONNX models; '${m.name}' is a ${m.format} model`, 'ask for JSON (Accept: application/json)');
+      if (output !== undefined && !m.outputNames.includes(output)) throw bad(`no output '${output}'`, `outputs: ${m.outputNames.join(', ')}`);
     }
-    return { model: m.name, version: m.version, rows: batch, ...formatOutputs(m.signature, m.outputNames, results) };
+    let feeds;
+    let batch;
+    if (type === BINARY) {
+      if (m.backend) throw new RequestError(415, 'INVALID_INPUT', `binary requests are for ONNX models; '${m.name}' is a ${m.format} model`, `send ${JSON_TYPE}`);
+      const read = readBinaryRows(m.binaryPlan, bytes, MAX_ROWS);
+      feeds = { [m.binaryPlan.name]: new m.ort.Tensor(m.binaryPlan.dtype, read.data, read.shape) };
+      batch = read.batch;
+    } else {
+      if (bytes.length === 0) throw bad('the request body is empty', 'send {"rows": [{…}, …]}');
+      const fast = m.backend ? null : readJsonRows(m.jsonPlan, bytes, MAX_ROWS);
+      if (fast) {
+        feeds = { [m.jsonPlan.name]: new m.ort.Tensor(m.jsonPlan.dtype, fast.data, [fast.batch, fast.width]) };
+        batch = fast.batch;
+      } else {
+        const parsed = parseJson(bytes);
+        if (m.backend) return jsonAnswer(await predictTable(m, parsed));
+        ({ feeds, batch } = buildFeeds(m.signature, parsed, m.ort.Tensor));
+      }
+    }
+    const results = await run(m, feeds);
+    if (raw) {
+      const name = output ?? m.outputNames[0];
+      const { bytes: out, headers } = outputBytes(name, results[name]);
+      return { headers: { 'content-type': BINARY, ...headers }, body: out };
+    }
+    return jsonAnswer(predictionsOf(m, batch, results));
   }
 }
 
-/** The JSON error body every Workbench server sends. */
-export function errorBody(err) {
-  if (err instanceof RequestError) return { status: err.status, body: { error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } } };
-  return { status: 500, body: { error: { code: 'INTERNAL', message: String(err && err.message ? err.message : err).slice(0, 500) } } };
+const JSON_TYPE = 'application/json';
+
+function parseJson(bytes) {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw bad(`the request body is not valid JSON (${err.message})`, 'JSON has no NaN or Infinity: send null for a missing value');
+  }
+}
+
+function jsonAnswer(value) {
+  return { headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(value) };
+}
+
+async function run(m, feeds) {
+  try {
+    return await m.session.run(feeds);
+  } catch (err) {
+    throw new RequestError(422, 'INVALID_INPUT', `the model could not run on this input: ${String(err.message ?? err).slice(0, 500)}`);
+  }
+}
+
+function predictionsOf(m, batch, results) {
+  return { model: m.name, version: m.version, rows: batch, ...formatOutputs(m.signature, m.outputNames, results) };
+}
+
+async function predictTable(m, body) {
+  const table = buildTable(m.signature, body);
+  const r = await m.backend.predict(table);
+  return { model: m.name, version: m.version, rows: table.rows.length, predictions: r.predictions, outputs: r.probabilities ? { probabilities: r.probabilities } : {} };
 }

@@ -3,7 +3,8 @@
 // onnxruntime-node (npm install, or the package.json beside this file):
 //   node server.mjs [--port 8080] [--host 127.0.0.1]
 // GET /health, GET /v1/models, POST /predict (or /v1/models/<name>/predict) with
-// {"rows": [{…}, …]}. The model and its signature are read from manifest.json.
+// {"rows": [{…}, …]} as application/json, or float32 rows as application/octet-stream
+// (see README.md). The model and its signature are read from manifest.json.
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import path from 'node:path';
@@ -23,6 +24,11 @@ function send(res, status, body) {
   res.end(text);
 }
 
+function sendAnswer(res, { headers, body }) {
+  res.writeHead(200, { ...headers, 'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length });
+  res.end(body);
+}
+
 function readBody(req) {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
@@ -37,7 +43,7 @@ function readBody(req) {
         reject(new RequestError(413, 'PAYLOAD_TOO_LARGE', `request body over ${MAX_BODY_BYTES} bytes`, 'split the rows into several requests'));
       } else chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -56,15 +62,9 @@ export async function startBundleServer(opts = {}) {
       if (req.method === 'GET' && url.pathname === '/v1/models') return send(res, 200, { models: host.list() });
       const match = /^\/v1\/models\/([^/]+)\/predict$/.exec(url.pathname);
       if (req.method === 'POST' && (url.pathname === '/predict' || match)) {
-        if (!String(req.headers['content-type'] ?? '').includes('application/json')) throw new RequestError(415, 'INVALID_INPUT', 'send the request as application/json');
-        const text = await readBody(req);
-        let body;
-        try {
-          body = JSON.parse(text);
-        } catch (err) {
-          throw new RequestError(400, 'INVALID_INPUT', `the request body is not valid JSON (${err.message})`, 'JSON has no NaN or Infinity: send null for a missing value');
-        }
-        return send(res, 200, await host.predict(match ? decodeURIComponent(match[1]) : null, body));
+        const body = await readBody(req);
+        const output = url.searchParams.get('output') ?? undefined;
+        return sendAnswer(res, await host.answer(match ? decodeURIComponent(match[1]) : null, { contentType: req.headers['content-type'], accept: req.headers.accept, body, output }));
       }
       throw new RequestError(404, 'NOT_FOUND', `no route ${req.method} ${url.pathname}`, 'GET /health, GET /v1/models, POST /predict');
     } catch (err) {

@@ -9,7 +9,10 @@ const root = findUp(import.meta.url, path.join('packages', 'ship', 'bundle', 'se
 
 export const bundleSourceDir = process.env.WB_SHIP_BUNDLE_DIR ?? path.join(root, 'packages', 'ship', 'bundle');
 
-export function bundleSource(name: 'server.mjs' | 'predictor.mjs' | 'server.py' | 'pickle_worker.py'): Buffer {
+/** The Node server of an ONNX bundle: the server and the prediction core's modules. */
+export const NODE_SERVER_FILES = ['binary-tensors.mjs', 'json-rows.mjs', 'predictor.mjs', 'request-error.mjs', 'server.mjs'] as const;
+
+export function bundleSource(name: (typeof NODE_SERVER_FILES)[number] | 'server.py' | 'pickle_worker.py'): Buffer {
   return readFileSync(path.join(bundleSourceDir, name));
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { modelLineageSchema, modelSignatureSchema, type ModelVersion } from '@workbench/api';
-import { bundleSource, onnxruntimeVersion } from './bundle-sources.js';
+import { NODE_SERVER_FILES, bundleSource, onnxruntimeVersion } from './bundle-sources.js';
 
 export const MANIFEST = 'manifest.json';
 export const BUNDLE_FORMAT = 'workbench-model-bundle';
@@ -121,8 +121,7 @@ export function bundleFiles(v: ModelVersion, kind: 'zip' | 'docker'): SmallFile[
   };
   files.push(
     { path: 'package.json', data: Buffer.from(JSON.stringify(pkg, null, 2) + '\n') },
-    { path: 'predictor.mjs', data: bundleSource('predictor.mjs') },
-    { path: 'server.mjs', data: bundleSource('server.mjs') },
+    ...NODE_SERVER_FILES.map((name) => ({ path: name, data: bundleSource(name) })),
   );
   if (kind === 'docker') {
     files.push({

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { MAX_BODY_BYTES, ModelHost, RequestError, errorBody, type HostedModelEntry } from '../bundle/predictor.mjs';
 import { PickleWorker } from './pickle-worker.js';
 
@@ -23,20 +23,13 @@ export async function startModelServer(opts: { models: HostedModelEntry[]; host?
 
   const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, return503OnClosing: true });
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
-    try {
-      done(null, JSON.parse(text as string));
-    } catch (err) {
-      done(new RequestError(400, 'INVALID_INPUT', `the request body is not valid JSON (${(err as Error).message})`, 'JSON has no NaN or Infinity: send null for a missing value'), undefined);
-    }
-  });
+  // Bodies reach the prediction core as bytes: it reads JSON rows and binary float32 rows
+  // itself (one implementation with the bundle's server) and rejects other types with 415.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.setErrorHandler((err: unknown, _req, reply) => {
     const e = err as { statusCode?: number; code?: string; message?: string };
     if (!(err instanceof RequestError) && e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.code(413).send({ error: { code: 'PAYLOAD_TOO_LARGE', message: `request body over ${MAX_BODY_BYTES} bytes`, hint: 'split the rows into several requests' } });
-    }
-    if (!(err instanceof RequestError) && e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return reply.code(415).send({ error: { code: 'INVALID_INPUT', message: 'send the request as application/json' } });
     }
     if (!(err instanceof RequestError) && e.statusCode && e.statusCode < 500) {
       return reply.code(e.statusCode).send({ error: { code: 'INVALID_INPUT', message: e.message ?? 'bad request' } });
@@ -47,8 +40,13 @@ export async function startModelServer(opts: { models: HostedModelEntry[]; host?
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url}`, hint: 'GET /health, GET /v1/models, POST /predict' } }));
   app.get('/health', async () => host.health());
   app.get('/v1/models', async () => ({ models: host.list() }));
-  app.post('/predict', async (req) => host.predict(null, req.body));
-  app.post<{ Params: { name: string } }>('/v1/models/:name/predict', async (req) => host.predict(req.params.name, req.body));
+  const answer = async (name: string | null, req: FastifyRequest, reply: FastifyReply) => {
+    const query = req.query as { output?: string };
+    const a = await host.answer(name, { contentType: req.headers['content-type'], accept: req.headers.accept, body: req.body as Buffer | undefined, output: query.output });
+    return reply.headers(a.headers).send(a.body);
+  };
+  app.post('/predict', (req, reply) => answer(null, req, reply));
+  app.post<{ Params: { name: string } }>('/v1/models/:name/predict', (req, reply) => answer(req.params.name, req, reply));
 
   const address = await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 8080 });
   return {

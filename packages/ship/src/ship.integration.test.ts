@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFile, symlink, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Artifacts, Models, Projects, Runs, findUp, tempDir, tempWorkspace, type Workspace } from '@workbench/core';
@@ -30,6 +31,34 @@ async function post(url: string, body: string | object, headers: Record<string, 
     json = text;
   }
   return { status: res.status, json };
+}
+
+/** Rows as the binary request format: little-endian float32 values, row after row. */
+function float32Body(rows: number[][]): Buffer {
+  const b = Buffer.alloc(rows.length * rows[0]!.length * 4);
+  rows.flat().forEach((x, k) => b.writeFloatLE(x, k * 4));
+  return b;
+}
+
+async function postBinary(url: string, body: Uint8Array, accept?: string): Promise<{ status: number; headers: Headers; bytes: Buffer; json: any }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/octet-stream', ...(accept ? { accept } : {}) }, body });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  let json: unknown = null;
+  if ((res.headers.get('content-type') ?? '').startsWith('application/json')) json = JSON.parse(bytes.toString('utf8'));
+  return { status: res.status, headers: res.headers, bytes, json };
+}
+
+/** A request written by hand on a socket: the status line of the answer. */
+function rawRequest(url: string, head: string, body = ''): Promise<string> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(u.port), u.hostname, () => socket.end(head + body));
+    let text = '';
+    socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    socket.on('close', () => resolve(text.split('\r\n')[0]!));
+    socket.on('error', reject);
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer')));
+  });
 }
 
 async function inProcess(file: string, rows: number[][]): Promise<number[][]> {
@@ -126,6 +155,89 @@ describe.skipIf(!canBuild)('ship: serving, exports, verification (needs /usr/bin
     expect((await post(`${server.url}/v1/models/ghost/predict`, { rows: [[1, 2, 3]] })).status).toBe(404);
   });
 
+  test('binary float32 rows predict what JSON rows and onnxruntime in-process predict; raw float32 out on request', async () => {
+    const u = `${server.url}/v1/models/fraud/predict`;
+    const rows = [[1, 2, 3], [0.5, -1, 4], [10, 0, -2], [1e-3, 123.456, -7.25]];
+    const expected = await inProcess(path.join(dir, 'model.onnx'), rows);
+    const asJson = await post(u, { rows });
+    const asBinary = await postBinary(u, float32Body(rows));
+    expect(asBinary.status).toBe(200);
+    expect(asBinary.json).toEqual(asJson.json);
+    expect(asBinary.json.outputs.logits).toEqual(expected);
+    expect(asBinary.json.predictions).toEqual(expected.map((l) => (l[1]! > l[0]! ? 'fraud' : 'legit')));
+
+    const raw = await postBinary(u, float32Body(rows), 'application/octet-stream');
+    expect(raw.status).toBe(200);
+    expect(raw.headers.get('content-type')).toBe('application/octet-stream');
+    expect(raw.headers.get('x-output-name')).toBe('logits');
+    expect(raw.headers.get('x-output-dtype')).toBe('float32');
+    expect(raw.headers.get('x-output-shape')).toBe('4,2');
+    expect(raw.bytes.length).toBe(4 * 2 * 4);
+    expect(Array.from({ length: 8 }, (_, k) => raw.bytes.readFloatLE(k * 4))).toEqual(expected.flat());
+    // JSON in, raw float32 out works too.
+    const mixed = await fetch(u, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/octet-stream' }, body: JSON.stringify({ rows }) });
+    expect(Buffer.compare(Buffer.from(await mixed.arrayBuffer()), raw.bytes)).toBe(0);
+    // Accept: */* or JSON still answers JSON.
+    expect((await postBinary(u, float32Body(rows), '*/*')).json.outputs.logits).toEqual(expected);
+    expect((await postBinary(u, float32Body(rows), 'application/octet-stream;q=0, application/json')).json.outputs.logits).toEqual(expected);
+  });
+
+  test('bad binary requests get a clear 4xx that says what a row is, and the server keeps serving', async () => {
+    const u = `${server.url}/v1/models/fraud/predict`;
+    const good = float32Body([[1, 2, 3]]);
+    const cases: Array<[Uint8Array, number, RegExp, RegExp?]> = [
+      [good.subarray(0, 11), 400, /the body is 11 bytes, not a whole number of 12-byte rows \(3 float32 values each\)/, /amount, age, score/],
+      [Buffer.concat([good, good.subarray(0, 5)]), 400, /17 bytes, not a whole number of 12-byte rows/],
+      [new Uint8Array(0), 400, /the request body is empty/, /12 bytes/],
+      [float32Body([[1, 2, 3], [4, NaN, 6]]), 400, /row 1, column 'age' is NaN: the values must be finite/, /no missing value/],
+      [float32Body([[1, 2, 3], [4, 5, 6], [Infinity, 5, 6]]), 400, /row 2, column 'amount' is Infinity/],
+      [float32Body([[1, 2, -Infinity]]), 400, /row 0, column 'score' is -Infinity/],
+    ];
+    for (const [body, status, message, hint] of cases) {
+      const r = await postBinary(u, body);
+      expect(r.status, message.source).toBe(status);
+      expect(r.json.error.code).toBe('INVALID_INPUT');
+      expect(r.json.error.message).toMatch(message);
+      if (hint) expect(r.json.error.hint).toMatch(hint);
+    }
+    // Over the body limit: refused from the declared length, before any of it is read …
+    expect(await rawRequest(server.url, `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 999999999999\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1.1 413/);
+    // … or as it arrives.
+    const big = await postBinary(u, Buffer.alloc(4 * 1024 * 1024 + 12));
+    expect(big.status).toBe(413);
+    expect(big.json.error.code).toBe('PAYLOAD_TOO_LARGE');
+    const wrongType = await post(u, good.toString('latin1'), { 'content-type': 'text/plain' });
+    expect(wrongType.status).toBe(415);
+    expect(wrongType.json.error.message).toMatch(/application\/json or application\/octet-stream/);
+    expect((await post(u, '', { 'content-type': 'application/json' })).json.error.message).toMatch(/the request body is empty/);
+    const noOutput = await fetch(`${u}?output=nope`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', accept: 'application/octet-stream' }, body: good });
+    expect(noOutput.status).toBe(400);
+    expect((await noOutput.json()).error.message).toMatch(/no output 'nope'/);
+    const broken = await postBinary(`${server.url}/v1/models/broken/predict`, good);
+    expect(broken.status).toBe(503);
+    // Still serving, binary and JSON alike.
+    const after = await postBinary(u, good, 'application/octet-stream');
+    expect(after.status).toBe(200);
+    expect(Array.from({ length: 2 }, (_, k) => after.bytes.readFloatLE(k * 4))).toEqual((await inProcess(path.join(dir, 'model.onnx'), [[1, 2, 3]]))[0]);
+    expect((await post(u, { rows: [{ amount: 1, age: 2, score: 3 }] })).status).toBe(200);
+  });
+
+  test('JSON rows out of column order, with whitespace, long numbers and nulls predict like onnxruntime in-process', async () => {
+    const u = `${server.url}/v1/models/fraud/predict`;
+    const text = '{ "rows" : [\n {"score": 3, "age": 2.00000000000000000001, "amount": 0.10000000149011612},\n {"amount": -1.5e2, "age": null, "score": 1E-3} ] }';
+    const r = await post(u, text);
+    expect(r.status).toBe(200);
+    const ort = await import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(path.join(dir, 'model.onnx'), { intraOpNumThreads: 1, interOpNumThreads: 1 });
+    const out = await session.run({ features: new ort.Tensor('float32', Float32Array.from([0.10000000149011612, 2, 3, -150, NaN, 0.001]), [2, 3]) });
+    const data = Array.from(out.logits!.data as Float32Array).map((x) => (Number.isFinite(x) ? x : null));
+    await session.release();
+    expect(r.json.outputs.logits).toEqual([data.slice(0, 2), data.slice(2, 4)]);
+    const tooBig = await post(u, { rows: [{ amount: 1, age: 1e39, score: 3 }] });
+    expect(tooBig.status).toBe(400);
+    expect(tooBig.json.error.message).toMatch(/row 0, column 'age' is outside the float32 range/);
+  });
+
   test('ZIP exports are reproducible and verifiable; a changed file is named', async () => {
     const { dir: out, dispose } = await tempDir();
     try {
@@ -134,7 +246,7 @@ describe.skipIf(!canBuild)('ship: serving, exports, verification (needs /usr/bin
       await new Promise((r) => setTimeout(r, 1100)); // a second later: timestamps must not leak in
       await exportZip(src, path.join(out, 'b.zip'));
       expect(Buffer.compare(await readFile(path.join(out, 'a.zip')), await readFile(path.join(out, 'b.zip')))).toBe(0);
-      expect(a.manifest.files.map((f) => f.path)).toEqual(['README.md', 'model/model.onnx', 'package.json', 'predictor.mjs', 'server.mjs']);
+      expect(a.manifest.files.map((f) => f.path)).toEqual(['README.md', 'binary-tensors.mjs', 'json-rows.mjs', 'model/model.onnx', 'package.json', 'predictor.mjs', 'request-error.mjs', 'server.mjs']);
       const ok = await verifyExport(path.join(out, 'a.zip'));
       expect(ok.ok).toBe(true);
       expect(ok.files.every((f) => f.status === 'ok')).toBe(true);
@@ -197,6 +309,20 @@ z = zipfile.ZipFile(sys.argv[2], 'w'); z.writestr('manifest.json', '{"format": "
       const r = await post(`${url}/predict`, { rows: [{ amount: 1, age: 2, score: 3 }] });
       expect(r.status).toBe(200);
       expect(r.json.outputs.logits).toEqual(await inProcess(path.join(dir, 'model.onnx'), [[1, 2, 3]]));
+      // The bundle's own server reads binary rows with the same core as wb serve-model.
+      const rows = [[1, 2, 3], [0.5, -1, 4]];
+      for (const accept of [undefined, 'application/octet-stream']) {
+        const fromBundle = await postBinary(`${url}/predict`, float32Body(rows), accept);
+        const fromServe = await postBinary(`${server.url}/v1/models/fraud/predict`, float32Body(rows), accept);
+        expect(fromBundle.status).toBe(200);
+        expect(Buffer.compare(fromBundle.bytes, fromServe.bytes)).toBe(0);
+        expect(fromBundle.headers.get('x-output-shape')).toBe(fromServe.headers.get('x-output-shape'));
+      }
+      const truncated = await postBinary(`${url}/predict`, float32Body(rows).subarray(0, 13));
+      expect(truncated.status).toBe(400);
+      expect(truncated.json.error.message).toMatch(/13 bytes, not a whole number of 12-byte rows/);
+      expect(await rawRequest(url, `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 999999999999\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1.1 413/);
+      expect((await postBinary(`${url}/predict`, float32Body(rows))).status).toBe(200);
     } finally {
       child?.kill();
       await dispose();
