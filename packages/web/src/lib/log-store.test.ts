@@ -24,6 +24,9 @@ describe('log store', () => {
     expect([b.firstSeq, b.lastSeq]).toEqual([1, 3]);
     expect(b.append([])).toBe(b);
     expect(b.append([line(Number.NaN, 'nan seq')])).toBe(b);
+    expect(() => b.append([line(9, 'x')], Number.NaN)).toThrow(/line cap/);
+    expect(() => b.append([line(9, 'x')], -1)).toThrow(/line cap/);
+    expect(b.append([line(9, 'x')], 0).length).toBe(0);
   });
 
   test('the cap keeps the newest lines under the same ids; trimmed columns are copied once most are dead', () => {

@@ -333,6 +333,7 @@ export class LogLines {
    * is dropped. At most `cap` lines are kept (the newest).
    */
   append(add: readonly LogLine[], cap = Number.POSITIVE_INFINITY): LogLines {
+    if (!(cap >= 0)) throw new RangeError(`The line cap must be a number of lines (0 or more), not ${cap}`);
     let cols = this.cols;
     let end = this.end;
     let last = this.length ? cols.seq(end - 1) : Number.NEGATIVE_INFINITY;

@@ -62,6 +62,18 @@ describe('logs', () => {
       { text: 'loss', match: true },
     ]);
     expect(splitMatches('abc', '')).toEqual([{ text: 'abc', match: false }]);
+    // Lower-casing İ gives two characters: the highlight still covers the right ones.
+    expect(splitMatches('İstanbul İzmir', 'stan')).toEqual([
+      { text: 'İ', match: false },
+      { text: 'stan', match: true },
+      { text: 'bul İzmir', match: false },
+    ]);
+    expect(splitMatches('İzmir', 'i')).toEqual([
+      { text: 'İ', match: true },
+      { text: 'zm', match: false },
+      { text: 'i', match: true },
+      { text: 'r', match: false },
+    ]);
   });
 });
 

@@ -24,16 +24,40 @@ export function levelPasses(lineLevel: string, min: string): boolean {
 /** Split text into plain and matching parts, for highlighting (case-insensitive). */
 export function splitMatches(text: string, needle: string): Array<{ text: string; match: boolean }> {
   if (!needle) return [{ text, match: false }];
-  const lower = text.toLowerCase();
+  let lower = text.toLowerCase();
   const n = needle.toLowerCase();
+  // Lower-casing can lengthen text (İ becomes i + a combining dot): then positions found in the
+  // lower-cased text are mapped back to the characters they came from.
+  let from: number[] | null = null;
+  let to: number[] | null = null;
+  if (lower.length !== text.length) {
+    from = [];
+    to = [];
+    lower = '';
+    for (let i = 0; i < text.length; ) {
+      const ch = String.fromCodePoint(text.codePointAt(i)!);
+      const lc = ch.toLowerCase();
+      lower += lc;
+      for (let k = 0; k < lc.length; k++) {
+        from.push(i);
+        to.push(i + ch.length);
+      }
+      i += ch.length;
+    }
+  }
   const parts: Array<{ text: string; match: boolean }> = [];
   let at = 0;
+  let pos = 0;
   for (;;) {
-    const i = lower.indexOf(n, at);
+    const i = lower.indexOf(n, pos);
     if (i < 0) break;
-    if (i > at) parts.push({ text: text.slice(at, i), match: false });
-    parts.push({ text: text.slice(i, i + n.length), match: true });
-    at = i + n.length;
+    pos = i + n.length;
+    const start = from ? from[i]! : i;
+    const end = to ? to[i + n.length - 1]! : i + n.length;
+    if (start < at) continue;
+    if (start > at) parts.push({ text: text.slice(at, start), match: false });
+    parts.push({ text: text.slice(start, end), match: true });
+    at = end;
   }
   if (at < text.length) parts.push({ text: text.slice(at), match: false });
   return parts.length ? parts : [{ text, match: false }];
