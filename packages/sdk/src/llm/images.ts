@@ -66,7 +66,7 @@ async function readImageFile(file: string, label: string): Promise<Uint8Array> {
   if (!isNode) throw new LlmInvalidImageError(`${label} looks like a file path, and files can be read in Node only`, 'in a browser pass the bytes (e.g. new Uint8Array(await file.arrayBuffer())) or base64');
   // Named through a variable so browser bundlers leave the Node module alone.
   const fsModule = 'node:fs/promises';
-  const { readFile } = (await import(/* @vite-ignore */ fsModule)) as typeof import('node:fs/promises');
+  const { readFile } = (await import(/* @vite-ignore */ fsModule)) as { readFile(file: string): Promise<Uint8Array> };
   try {
     return await readFile(file);
   } catch (err) {
