@@ -7,6 +7,7 @@ import type { Llama, LlamaContext, LlamaEmbeddingContext, LlamaGrammar, LlamaGra
 import { DEFAULT_KEEP_ALIVE_MS } from './keep-alive.js';
 import { TextStream } from './decode.js';
 import { FairQueue, QueueAbortedError, QueueFullError } from './queue.js';
+import { availableFunctions, historyWithTools, readTemplateCalls, templateHandlesTools } from './template-tools.js';
 import type { EmbedResult, GenerateRequest, GenerateResult, LoadedModelInfo, ModelEntry, OutputConstraint } from './types.js';
 
 export interface EngineOptions {
@@ -35,6 +36,8 @@ interface Loaded {
   model: LlamaModel;
   context: LlamaContext;
   chatWrapper: ChatWrapper;
+  /** The chat template has its own tool format (definitions, calls, results). */
+  templateTools: boolean;
   embedding: Promise<LlamaEmbeddingContext> | undefined;
   queue: FairQueue;
   keepAliveMs: number;
@@ -215,7 +218,12 @@ export class LlmEngine {
       text.finish();
       const tEnd = now();
       if (req.signal?.aborted) throw new GenerationAbortedError();
+      // A grammar-forced reply has its own shape; otherwise read calls as the template writes
+      // them, from the text with its special tokens (Qwen's <tool_call> is one).
+      const tools = req.input.kind === 'chat' && l.templateTools && !grammar ? req.input.tools : undefined;
+      const toolCalls = tools?.length ? readTemplateCalls(l.model.detokenize(generated, true), l.chatWrapper, tools.map((t) => t.name)) : undefined;
       return {
+        ...(toolCalls ? { toolCalls } : {}),
         model: entry.name,
         // A grammar may allow trailing whitespace the model keeps writing; it is no part of the value.
         text: grammar?.trimWhitespaceSuffix ? text.output.trimEnd() : text.output,
@@ -296,6 +304,33 @@ export class LlmEngine {
     } finally {
       release();
       this.touch(l, opts.keepAliveMs);
+    }
+  }
+
+  /**
+   * Whether the model's chat template writes tools itself (loads the model if needed): then chat
+   * requests pass `tools` and get calls read in the template's own syntax.
+   */
+  async templateTools(name: string): Promise<boolean> {
+    const { loaded } = await this.loadTimed(this.resolve(name));
+    this.touch(loaded, undefined);
+    return loaded.templateTools;
+  }
+
+  /** The prompt a chat input becomes, exactly as generate() would evaluate it (llama.cpp's /apply-template). */
+  async renderChat(name: string, input: Extract<GenerateRequest['input'], { kind: 'chat' }>): Promise<{ prompt: string; tokens: number }> {
+    const { loaded } = await this.loadTimed(this.resolve(name));
+    try {
+      const { tokens } = this.promptTokens(loaded, { model: name, input });
+      const t = loaded.model.tokens;
+      const builtin: Record<string, string | null> = { BOS: t.bosString, EOS: t.eosString, EOT: t.eotString, NL: t.nlString };
+      const json = this.chatState(loaded, input).contextText.toJSON();
+      const parts = typeof json === 'string' ? [json] : json;
+      // A leading BOS is not text: llama.cpp's /apply-template leaves it out too.
+      const prompt = parts.map((x, i) => (typeof x === 'string' ? x : x.type === 'specialTokensText' ? x.value : i === 0 && x.value === 'BOS' ? '' : (builtin[x.value] ?? ''))).join('');
+      return { prompt, tokens: tokens.length };
+    } finally {
+      this.touch(loaded, undefined);
     }
   }
 
@@ -390,6 +425,7 @@ export class LlmEngine {
         model,
         context,
         chatWrapper: resolveChatWrapper(model),
+        templateTools: templateHandlesTools(model.fileInfo.metadata.tokenizer?.chat_template),
         embedding: undefined,
         queue: new FairQueue(entry.name, this.parallel, this.maxQueue),
         keepAliveMs: this.defaultKeepAliveMs,
@@ -436,6 +472,24 @@ export class LlmEngine {
     await l.model.dispose();
   }
 
+  /** The chat rendered by the model's chat wrapper: its text and the triggers that end the turn. */
+  private chatState(l: Loaded, input: Extract<GenerateRequest['input'], { kind: 'chat' }>) {
+    for (const m of input.messages) if (m.images?.length) throw noVisionError(l.entry.name);
+    const tools = l.templateTools ? input.tools : undefined;
+    let history: ChatHistoryItem[];
+    if (tools?.length) history = historyWithTools(input.messages);
+    else {
+      history = [];
+      for (const m of input.messages) {
+        if (m.role === 'system') history.push({ type: 'system', text: m.content });
+        else if (m.role === 'assistant') history.push({ type: 'model', response: [m.content] });
+        else history.push({ type: 'user', text: m.content }); // tool results come labelled by the server; templates differ on a tool role, so they read as user turns
+      }
+    }
+    history.push({ type: 'model', response: [] });
+    return l.chatWrapper.generateContextState({ chatHistory: history, ...(tools?.length ? { availableFunctions: availableFunctions(tools) } : {}) });
+  }
+
   /** The prompt as tokens (BOS included where the model wants one) and what ends a turn. */
   private promptTokens(l: Loaded, req: GenerateRequest): { tokens: Token[]; stopTokens: Set<Token>; stopStrings: string[] } {
     const { model } = l;
@@ -443,15 +497,7 @@ export class LlmEngine {
       const bos = model.tokens.shouldPrependBosToken && model.tokens.bos !== null ? [model.tokens.bos] : [];
       return { tokens: [...bos, ...model.tokenize(req.input.prompt)], stopTokens: new Set(), stopStrings: [] };
     }
-    for (const m of req.input.messages) if (m.images?.length) throw noVisionError(l.entry.name);
-    const history: ChatHistoryItem[] = [];
-    for (const m of req.input.messages) {
-      if (m.role === 'system') history.push({ type: 'system', text: m.content });
-      else if (m.role === 'assistant') history.push({ type: 'model', response: [m.content] });
-      else history.push({ type: 'user', text: m.content }); // tool results come labelled by the server; templates differ on a tool role, so they read as user turns
-    }
-    history.push({ type: 'model', response: [] });
-    const state = l.chatWrapper.generateContextState({ chatHistory: history });
+    const state = this.chatState(l, req.input);
     let tokens = state.contextText.tokenize(model.tokenizer);
     const bos = model.tokens.bos;
     if (model.tokens.shouldPrependBosToken && bos !== null && tokens[0] !== bos) tokens = [bos, ...tokens];

@@ -4,13 +4,33 @@ export interface ChatMessageIn {
   role: 'system' | 'user' | 'assistant' | 'tool';
   content: string;
   images?: unknown[];
+  /** An assistant turn's tool calls (used when the chat template writes tools itself). */
+  toolCalls?: ToolCallOut[];
+  /** A tool turn's tool name, where the client says it. */
+  toolName?: string;
+}
+
+/** A function offered to the model. */
+export interface ToolSpec {
+  name: string;
+  description?: string;
+  parameters: object;
+}
+
+export interface ToolCallOut {
+  name: string;
+  arguments: Record<string, unknown>;
 }
 
 export type GenerationInput =
   /** Text completion: the prompt as written, no chat template (Ollama `raw`, OpenAI /v1/completions). */
   | { kind: 'raw'; prompt: string }
-  /** Chat: rendered with the model's own chat template. */
-  | { kind: 'chat'; messages: ChatMessageIn[] };
+  /**
+   * Chat: rendered with the model's own chat template. `tools` are written into the prompt by the
+   * template itself and calls read back in its syntax; give them only where
+   * `LlmEngine.templateTools()` says the template has a tool format.
+   */
+  | { kind: 'chat'; messages: ChatMessageIn[]; tools?: ToolSpec[] };
 
 export interface SamplingOptions {
   /** Tokens to generate at most; undefined or negative: until the model stops or the context is full. */
@@ -66,6 +86,8 @@ export interface GenerateResult {
   completionTokens: number;
   doneReason: DoneReason;
   timings: GenerationTimings;
+  /** With template tools and no grammar: the calls read from the reply in the template's syntax. */
+  toolCalls?: { calls: ToolCallOut[]; content: string };
 }
 
 export interface EmbedResult {

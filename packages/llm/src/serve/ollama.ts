@@ -6,7 +6,7 @@ import type { ChatMessageIn, GenerateRequest, GenerateResult, SamplingOptions } 
 import { LazyStream, badInput, bodyOf, clientGone, describeError, num, nowIso, stopList, str, type Body } from './http.js';
 import { modelFacts } from './model-info.js';
 import { constraintFromOllamaFormat } from './structured.js';
-import { callAsText, forcedCallConstraint, parseToolCall, readToolChoice, readTools, toolResultText, withToolPrompt, type ToolCall } from './tools.js';
+import { chatInput, forcedCallConstraint, readToolChoice, readTools, repliedCalls, type ToolCall } from './tools.js';
 
 /**
  * Ollama's native API (https://github.com/ollama/ollama/blob/main/docs/api.md): same paths,
@@ -111,16 +111,16 @@ export function registerOllamaRoutes(app: FastifyInstance, engine: LlmEngine, ve
       const format = constraintFromOllamaFormat(b.format);
       if (forced && format) throw badInput('format and a forced tool_choice cannot be combined: a forced call already has its own shape');
       if (messages.length === 0) return await loadOrUnload(reply, engine, model, keepAliveMs, (reason) => ({ message: { role: 'assistant', content: '' }, done_reason: reason }));
-      const chatMessages = useTools ? withToolPrompt(messages, tools) : messages;
-      const asMessage = (text: string) => {
-        const call = useTools ? parseToolCall(text, tools) : undefined;
-        return { message: call ? { role: 'assistant', content: '', tool_calls: [{ function: { name: call.name, arguments: call.arguments } }] } : { role: 'assistant', content: text } };
+      const input = await chatInput(engine, model, messages, tools, useTools);
+      const asMessage = (r: GenerateResult) => {
+        const made = repliedCalls(r, tools);
+        return { message: made ? { role: 'assistant', content: made.content, tool_calls: made.calls.map((c) => ({ function: { name: c.name, arguments: c.arguments } })) } : { role: 'assistant', content: r.text } };
       };
       return await run(
         reply,
         engine,
         b,
-        { model, input: { kind: 'chat', messages: chatMessages }, keepAliveMs, constraint: forced ?? format, ...samplingFromOptions(b.options) },
+        { model, input, keepAliveMs, constraint: forced ?? format, ...samplingFromOptions(b.options) },
         (text) => ({ message: { role: 'assistant', content: text } }),
         () => ({ message: { role: 'assistant', content: '' } }),
         // With tools the reply is known to be a call or text only at its end, so it comes in one piece.
@@ -176,19 +176,19 @@ function readMessage(v: unknown, i: number): ChatMessageIn {
   if (!m || typeof m !== 'object') throw badInput(`messages[${i}] must be an object`);
   const role = m.role;
   if (role !== 'system' && role !== 'user' && role !== 'assistant' && role !== 'tool') throw badInput(`messages[${i}].role must be system, user, assistant or tool`);
-  let content = str(m.content, `messages[${i}].content`) ?? '';
+  const content = str(m.content, `messages[${i}].content`) ?? '';
+  let toolCalls: ToolCall[] | undefined;
   if (role === 'assistant' && Array.isArray(m.tool_calls) && m.tool_calls.length) {
-    const calls = m.tool_calls.map((c: Body, k): ToolCall => {
+    toolCalls = m.tool_calls.map((c: Body, k): ToolCall => {
       const fn = c?.function as Body | undefined;
       if (typeof fn?.name !== 'string') throw badInput(`messages[${i}].tool_calls[${k}].function.name must be a string`);
       const args = fn.arguments ?? {};
       if (typeof args !== 'object' || Array.isArray(args)) throw badInput(`messages[${i}].tool_calls[${k}].function.arguments must be an object`);
       return { name: fn.name, arguments: args as Record<string, unknown> };
     });
-    content = [content, callAsText(calls)].filter(Boolean).join('\n');
   }
-  if (role === 'tool') content = toolResultText(content, str(m.tool_name, `messages[${i}].tool_name`) ?? str(m.name, `messages[${i}].name`));
-  return { role, content, ...(Array.isArray(m.images) ? { images: m.images } : {}) };
+  const toolName = role === 'tool' ? (str(m.tool_name, `messages[${i}].tool_name`) ?? str(m.name, `messages[${i}].name`)) : undefined;
+  return { role, content, ...(toolCalls ? { toolCalls } : {}), ...(toolName ? { toolName } : {}), ...(Array.isArray(m.images) ? { images: m.images } : {}) };
 }
 
 /** Ollama `options` → sampling settings. Unknown options are ignored, as Ollama does. */
@@ -235,19 +235,19 @@ function metrics(r: GenerateResult): Body {
   };
 }
 
-/** `whole`: the reply is shaped from its complete text (tool calls), so a stream sends it in one chunk at the end. */
-async function run(reply: FastifyReply, engine: LlmEngine, b: Body, req: GenerateRequest, chunk: (text: string) => Body, last: () => Body, whole?: (text: string) => Body) {
+/** `whole`: the reply is shaped from the complete result (tool calls), so a stream sends it in one chunk at the end. */
+async function run(reply: FastifyReply, engine: LlmEngine, b: Body, req: GenerateRequest, chunk: (text: string) => Body, last: () => Body, whole?: (r: GenerateResult) => Body) {
   const signal = clientGone(reply);
   const model = req.model;
   if (b.stream === false) {
     const r = await engine.generate({ ...req, signal });
-    const full = (whole ?? chunk)(r.text);
+    const full = whole ? whole(r) : chunk(r.text);
     return reply.send({ model, created_at: nowIso(), ...full, done: true, ...metrics(r) });
   }
   const stream = new LazyStream(reply, 'application/x-ndjson');
   try {
     const r = await engine.generate({ ...req, signal, ...(whole ? {} : { onText: (t: string) => stream.write(JSON.stringify({ model, created_at: nowIso(), ...chunk(t), done: false }) + '\n') }) });
-    if (whole && r.text) stream.write(JSON.stringify({ model, created_at: nowIso(), ...whole(r.text), done: false }) + '\n');
+    if (whole && (r.text || r.toolCalls)) stream.write(JSON.stringify({ model, created_at: nowIso(), ...whole(r), done: false }) + '\n');
     stream.write(JSON.stringify({ model, created_at: nowIso(), ...last(), done: true, ...metrics(r) }) + '\n');
     stream.end();
   } catch (err) {

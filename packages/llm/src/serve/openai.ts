@@ -5,7 +5,7 @@ import { noVisionError, type LlmEngine } from '../engine/engine.js';
 import type { ChatMessageIn, GenerateRequest, GenerateResult } from '../engine/types.js';
 import { LazyStream, badInput, bodyOf, clientGone, describeError, num, stopList, str, type Body } from './http.js';
 import { constraintFromResponseFormat } from './structured.js';
-import { callAsText, forcedCallConstraint, parseToolCall, readToolChoice, readTools, toolResultText, withToolPrompt, type ToolCall } from './tools.js';
+import { chatInput, forcedCallConstraint, readToolChoice, readTools, repliedCalls, type ToolCall } from './tools.js';
 
 /**
  * The OpenAI-compatible API (chat completions, completions, models, embeddings), streaming as
@@ -34,7 +34,9 @@ export function registerOpenAiRoutes(app: FastifyInstance, engine: LlmEngine): v
     try {
       const model = requireModel(b);
       if (!Array.isArray(b.messages) || b.messages.length === 0) throw badInput('messages must be a non-empty list');
-      const messages = b.messages.map(readMessage);
+      // Tool results name their call by id; the template wants the tool's name.
+      const callNames = new Map<string, string>();
+      const messages = b.messages.map((m, i) => readMessage(m, i, callNames));
       if (messages.some((m) => m.images?.length)) throw noVisionError(model);
       const format = commonChecks(b);
       const tools = readTools(b.tools);
@@ -42,32 +44,51 @@ export function registerOpenAiRoutes(app: FastifyInstance, engine: LlmEngine): v
       const useTools = tools.length > 0 && choice.kind !== 'none';
       const forced = useTools ? forcedCallConstraint(tools, choice) : undefined;
       if (forced && format) throw badInput('response_format and a forced tool_choice cannot be combined: a forced call already has its own shape');
-      const gen: GenerateRequest = { model, input: { kind: 'chat', messages: useTools ? withToolPrompt(messages, tools) : messages }, constraint: forced ?? format, ...sampling(b, undefined) };
+      const gen: GenerateRequest = { model, input: await chatInput(engine, model, messages, tools, useTools), constraint: forced ?? format, ...sampling(b, undefined) };
       const id = `chatcmpl-${randomBytes(12).toString('hex')}`;
-      const callOf = (text: string) => (useTools ? parseToolCall(text, tools) : undefined);
+      const callsOf = (r: GenerateResult) => (useTools ? repliedCalls(r, tools) : undefined);
       const wireCall = (c: ToolCall) => ({ id: `call_${randomBytes(12).toString('hex')}`, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.arguments) } });
       return await run(reply, engine, b, gen, {
         id,
         object: 'chat.completion',
         full: (text, r) => {
-          const call = callOf(text);
-          const message = call ? { role: 'assistant', content: null, tool_calls: [wireCall(call)] } : { role: 'assistant', content: text };
-          return { choices: [{ index: 0, message, logprobs: null, finish_reason: call ? 'tool_calls' : r.doneReason }] };
+          const made = callsOf(r);
+          const message = made ? { role: 'assistant', content: made.content || null, tool_calls: made.calls.map(wireCall) } : { role: 'assistant', content: text };
+          return { choices: [{ index: 0, message, logprobs: null, finish_reason: made ? 'tool_calls' : r.doneReason }] };
         },
         first: () => ({ choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] }),
         delta: (text) => ({ choices: [{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }] }),
-        finish: (r) => ({ choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: callOf(r.text) ? 'tool_calls' : r.doneReason }] }),
+        finish: (r) => ({ choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: callsOf(r) ? 'tool_calls' : r.doneReason }] }),
         // With tools the reply is known to be a call or text only at its end, so it streams as one delta.
         ...(useTools
           ? {
-              whole: (text: string) => {
-                const call = callOf(text);
-                const delta = call ? { tool_calls: [{ index: 0, ...wireCall(call) }] } : { content: text };
+              whole: (r: GenerateResult) => {
+                const made = callsOf(r);
+                const delta = made ? { ...(made.content ? { content: made.content } : {}), tool_calls: made.calls.map((c, index) => ({ index, ...wireCall(c) })) } : { content: r.text };
                 return { choices: [{ index: 0, delta, logprobs: null, finish_reason: null }] };
               },
             }
           : {}),
       });
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  // llama.cpp server's extension: the prompt the chat template makes of messages (and tools), without generating.
+  app.post('/apply-template', async (req, reply) => {
+    const b = bodyOf(req);
+    try {
+      // llama.cpp serves one model and takes none; here one is needed when several are served.
+      const served = engine.models();
+      const model = b.model === undefined && served.length === 1 ? served[0]!.name : requireModel(b);
+      if (!Array.isArray(b.messages)) throw badInput('messages must be a list');
+      const callNames = new Map<string, string>();
+      const messages = b.messages.map((m, i) => readMessage(m, i, callNames));
+      const tools = readTools(b.tools);
+      const useTools = tools.length > 0 && readToolChoice(b.tool_choice, tools).kind !== 'none';
+      const input = await chatInput(engine, model, messages, tools, useTools);
+      return { prompt: (await engine.renderChat(model, input)).prompt };
     } catch (err) {
       return sendError(reply, err);
     }
@@ -153,16 +174,22 @@ function sampling(b: Body, defaultMax: number | undefined) {
   return out;
 }
 
-function readMessage(v: unknown, i: number): ChatMessageIn {
+function readMessage(v: unknown, i: number, callNames: Map<string, string>): ChatMessageIn {
   const m = v as Body;
   if (!m || typeof m !== 'object') throw badInput(`messages[${i}] must be an object`);
   let role = m.role;
   if (role === 'developer') role = 'system';
   if (role !== 'system' && role !== 'user' && role !== 'assistant' && role !== 'tool') throw badInput(`messages[${i}].role must be system, developer, user, assistant or tool`);
   const read = readContent(m, i);
-  if (role === 'assistant' && Array.isArray(m.tool_calls) && m.tool_calls.length) read.content = [read.content, callAsText(m.tool_calls.map((c: Body, k) => readCall(c, i, k)))].filter(Boolean).join('\n');
-  if (role === 'tool') read.content = toolResultText(read.content, str(m.name, `messages[${i}].name`));
-  return { role, ...read };
+  let toolCalls: ToolCall[] | undefined;
+  if (role === 'assistant' && Array.isArray(m.tool_calls) && m.tool_calls.length)
+    toolCalls = m.tool_calls.map((c: Body, k) => {
+      const call = readCall(c, i, k);
+      if (typeof c.id === 'string') callNames.set(c.id, call.name);
+      return call;
+    });
+  const toolName = role === 'tool' ? (str(m.name, `messages[${i}].name`) ?? (typeof m.tool_call_id === 'string' ? callNames.get(m.tool_call_id) : undefined)) : undefined;
+  return { role, ...read, ...(toolCalls ? { toolCalls } : {}), ...(toolName ? { toolName } : {}) };
 }
 
 function readCall(c: Body, i: number, k: number): ToolCall {
@@ -214,8 +241,8 @@ interface Shapes {
   first: (() => Body) | undefined;
   delta: (text: string) => Body;
   finish: (r: GenerateResult) => Body;
-  /** Shapes the reply from its complete text: a stream then sends it as one delta at the end. */
-  whole?: (text: string) => Body;
+  /** Shapes the reply from the complete result: a stream then sends it as one delta at the end. */
+  whole?: (r: GenerateResult) => Body;
 }
 
 async function run(reply: FastifyReply, engine: LlmEngine, b: Body, gen: GenerateRequest, s: Shapes) {
@@ -246,7 +273,7 @@ async function run(reply: FastifyReply, engine: LlmEngine, b: Body, gen: Generat
           }),
     });
     if (first && s.first) send(s.first());
-    if (s.whole && r.text) send(s.whole(r.text));
+    if (s.whole && (r.text || r.toolCalls)) send(s.whole(r));
     send({ ...s.finish(r), timings: timings(r) });
     if (includeUsage) send({ choices: [], usage: usage(r) });
     stream.write('data: [DONE]\n\n');

@@ -9,7 +9,9 @@ import { createLlmServer } from './server.js';
 export const TINY = { nLayer: 2, nEmbd: 64, nHead: 4, nFf: 128, nVocab: 300, contextLength: 512, weightType: 'f16', seed: 7 } as const;
 
 /** Write a tiny llama model into `dir` (gibberish text, real llama.cpp inference). */
-export async function writeTestModel(dir: string, name = 'tiny', opts: Partial<typeof TINY> = {}): Promise<string> {
+export type TestModelOptions = Partial<typeof TINY> & { chatTemplate?: string };
+
+export async function writeTestModel(dir: string, name = 'tiny', opts: TestModelOptions = {}): Promise<string> {
   const file = path.join(dir, `${name}.gguf`);
   await writeTinyModel(file, { ...TINY, ...opts, name });
   return file;
@@ -24,7 +26,7 @@ export interface TinyServer {
 }
 
 /** The built-in engine serving a tiny model in-process on a free loopback port. */
-export async function startTinyServer(opts: EngineOptions & { name?: string; modelOptions?: Partial<typeof TINY> } = {}): Promise<TinyServer> {
+export async function startTinyServer(opts: EngineOptions & { name?: string; modelOptions?: TestModelOptions } = {}): Promise<TinyServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'wb-llm-'));
   const { name, modelOptions, ...engineOptions } = opts;
   const model = name ?? 'tiny';

@@ -1,4 +1,5 @@
-import type { ChatMessageIn, OutputConstraint } from '../engine/types.js';
+import type { LlmEngine } from '../engine/engine.js';
+import type { ChatMessageIn, GenerateResult, GenerationInput, OutputConstraint } from '../engine/types.js';
 import { badInput, type Body } from './http.js';
 import { grammarSchema } from './structured.js';
 
@@ -15,9 +16,10 @@ export interface ToolCall {
 }
 
 /**
- * How the model may use the tools: `auto` lets it choose (the tools are described in the system
- * prompt and a reply that is exactly a call JSON is read as a call); `required` and a named tool
- * constrain the output with a grammar to a call; `none` leaves the tools out.
+ * How the model may use the tools: `auto` lets it choose (the chat template writes the tools in
+ * the model's own format where it has one, else they are described in a system prompt; a reply
+ * in the template's call syntax, or that is exactly a call JSON, is read as calls); `required`
+ * and a named tool constrain the output with a grammar to a call; `none` leaves the tools out.
  */
 export type ToolChoice = { kind: 'auto' } | { kind: 'none' } | { kind: 'required' } | { kind: 'named'; name: string };
 
@@ -90,4 +92,30 @@ export function callAsText(calls: ToolCall[]): string {
 
 export function toolResultText(content: string, name: string | undefined): string {
   return name ? `Result of tool ${name}: ${content}` : `Tool result: ${content}`;
+}
+
+/** Past calls and tool results as labelled text, for prompts without the template's tool format. */
+export function flattenToolTurns(messages: ChatMessageIn[]): ChatMessageIn[] {
+  return messages.map((m) => {
+    if (m.role === 'assistant' && m.toolCalls?.length) return { role: m.role, content: [m.content, callAsText(m.toolCalls)].filter(Boolean).join('\n') };
+    if (m.role === 'tool') return { role: m.role, content: toolResultText(m.content, m.toolName) };
+    return m;
+  });
+}
+
+/**
+ * The chat input for a request: with tools, in the template's own tool format when the model's
+ * template has one, else described in a system prompt; past calls and results likewise.
+ */
+export async function chatInput(engine: LlmEngine, model: string, messages: ChatMessageIn[], tools: ToolDef[], useTools: boolean): Promise<Extract<GenerationInput, { kind: 'chat' }>> {
+  if (useTools && (await engine.templateTools(model))) return { kind: 'chat', messages, tools };
+  const flat = flattenToolTurns(messages);
+  return { kind: 'chat', messages: useTools ? withToolPrompt(flat, tools) : flat };
+}
+
+/** The calls a reply makes: read in the template's syntax by the engine, else a whole-reply call JSON. */
+export function repliedCalls(r: GenerateResult, tools: ToolDef[]): { calls: ToolCall[]; content: string } | undefined {
+  if (r.toolCalls?.calls.length) return r.toolCalls;
+  const call = parseToolCall(r.text, tools);
+  return call ? { calls: [call], content: '' } : undefined;
 }
