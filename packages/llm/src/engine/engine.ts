@@ -307,16 +307,6 @@ export class LlmEngine {
     }
   }
 
-  /**
-   * Whether the model's chat template writes tools itself (loads the model if needed): then chat
-   * requests pass `tools` and get calls read in the template's own syntax.
-   */
-  async templateTools(name: string): Promise<boolean> {
-    const { loaded } = await this.loadTimed(this.resolve(name));
-    this.touch(loaded, undefined);
-    return loaded.templateTools;
-  }
-
   /** The prompt a chat input becomes, exactly as generate() would evaluate it (llama.cpp's /apply-template). */
   async renderChat(name: string, input: Extract<GenerateRequest['input'], { kind: 'chat' }>): Promise<{ prompt: string; tokens: number }> {
     const { loaded } = await this.loadTimed(this.resolve(name));

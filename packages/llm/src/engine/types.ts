@@ -27,8 +27,8 @@ export type GenerationInput =
   | { kind: 'raw'; prompt: string }
   /**
    * Chat: rendered with the model's own chat template. `tools` are written into the prompt by the
-   * template itself and calls read back in its syntax; give them only where
-   * `LlmEngine.templateTools()` says the template has a tool format.
+   * template itself and calls read back in its syntax; they are used only where the template has
+   * a tool format (`templateHandlesTools`), so give them only then.
    */
   | { kind: 'chat'; messages: ChatMessageIn[]; tools?: ToolSpec[] };
 

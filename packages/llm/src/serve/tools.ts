@@ -1,6 +1,8 @@
 import type { LlmEngine } from '../engine/engine.js';
+import { templateHandlesTools } from '../engine/template-tools.js';
 import type { ChatMessageIn, GenerateResult, GenerationInput, OutputConstraint } from '../engine/types.js';
 import { badInput, type Body } from './http.js';
+import { modelFacts } from './model-info.js';
 import { grammarSchema } from './structured.js';
 
 /** A function the client offers the model, as both APIs describe it. */
@@ -108,7 +110,8 @@ export function flattenToolTurns(messages: ChatMessageIn[]): ChatMessageIn[] {
  * template has one, else described in a system prompt; past calls and results likewise.
  */
 export async function chatInput(engine: LlmEngine, model: string, messages: ChatMessageIn[], tools: ToolDef[], useTools: boolean): Promise<Extract<GenerationInput, { kind: 'chat' }>> {
-  if (useTools && (await engine.templateTools(model))) return { kind: 'chat', messages, tools };
+  // Read from the file's metadata, not the loaded model: asking must not load it with another context.
+  if (useTools && templateHandlesTools((await modelFacts(engine.resolve(model)).catch(() => undefined))?.chatTemplate)) return { kind: 'chat', messages, tools };
   const flat = flattenToolTurns(messages);
   return { kind: 'chat', messages: useTools ? withToolPrompt(flat, tools) : flat };
 }
