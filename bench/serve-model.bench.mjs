@@ -1,14 +1,29 @@
 // Prediction serving of a small ONNX model (16 inputs → 64 → 64 → 2 by default): requests/s and p50/p99
 // latency at batch 1 and batch 256, over HTTP on loopback (`wb serve-model`'s server in its
-// own process, autocannon as the load) and with onnxruntime called in-process, so the HTTP
-// layer's overhead is visible. Target: HTTP ≥ 80 % of in-process throughput at batch 256.
+// own process, autocannon as the load) with JSON and with binary float32 requests, and with
+// onnxruntime called in-process, so the HTTP layer's overhead is visible. Target: HTTP ≥ 80 %
+// of in-process throughput at batch 256.
+//
+// Load shape. Throughput is measured with 4 connections, one request at a time on each (no
+// pipelining): the server always has the next request waiting, so it can read one while
+// onnxruntime runs another, as under real concurrent clients; its p50/p99 then include
+// queueing behind the other 3. One connection alone would measure a single client's round
+// trip instead, with the server idle while the client handles each answer, so each form's
+// latency is also measured that way (`latencyOneConnection`), to compare with the in-process
+// call. The request bodies cycle through 32 different ones (the in-process calls through 32
+// different inputs): the same body every time would let V8's number-to-string cache write
+// the answers' numbers for free.
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { dist, percentile, quick, report, round, tempHome } from './lib.mjs';
 
 const seconds = quick ? 1 : 10;
+const latencySeconds = quick ? 1 : 5;
+const connections = 4;
+const variants = 32;
 const nIn = 16;
 // WB_BENCH_SERVE_HIDDEN widens the hidden layers: the wider, the more the model's own compute dominates the HTTP/JSON cost.
 const hidden = Number(process.env.WB_BENCH_SERVE_HIDDEN ?? 64);
@@ -35,18 +50,21 @@ if (py.status !== 0) throw new Error(`building the model needs /usr/bin/python3 
 
 const columns = Array.from({ length: nIn }, (_, i) => `f${i}`);
 const signature = { inputs: [{ name: 'features', dtype: 'float32', shape: [null, nIn], columns }], outputs: [{ name: 'logits', dtype: 'float32', shape: [null, 2] }], labels: ['no', 'yes'] };
-const row = (i) => Object.fromEntries(columns.map((c, j) => [c, ((i * 31 + j * 7) % 100) / 10]));
+// Feature values with one decimal, as a client's tabular data often has; variant v shifts them.
+const value = (v, i, j) => ((i * 31 + j * 7 + v * 13) % 100) / 10;
+const row = (v, i) => Object.fromEntries(columns.map((c, j) => [c, value(v, i, j)]));
+const floats = (v, batch) => Float32Array.from({ length: batch * nIn }, (_, k) => value(v, Math.floor(k / nIn), k % nIn));
 
 // In-process: the same session options the server uses (1 intra-op thread per model).
 const ort = await import('onnxruntime-node');
 const session = await ort.InferenceSession.create(file, { intraOpNumThreads: 1, interOpNumThreads: 1 });
 async function inProcess(batch) {
-  const data = Float32Array.from({ length: batch * nIn }, (_, k) => (k % 100) / 10);
+  const inputs = Array.from({ length: variants }, (_, v) => floats(v, batch));
   const lat = [];
   const end = performance.now() + seconds * 1000;
   while (performance.now() < end) {
     const t = performance.now();
-    await session.run({ features: new ort.Tensor('float32', data, [batch, nIn]) });
+    await session.run({ features: new ort.Tensor('float32', inputs[lat.length % variants], [batch, nIn]) });
     lat.push(performance.now() - t);
   }
   lat.sort((a, b) => a - b);
@@ -64,36 +82,94 @@ const url = await new Promise((resolve, reject) => {
   server.stdout.once('data', (d) => resolve(String(d).trim()));
   server.once('exit', (c) => reject(new Error(`server exited ${c}`)));
 });
-async function overHttp(batch, form = 'rows') {
-  const body =
-    form === 'rows'
-      ? JSON.stringify({ rows: Array.from({ length: batch }, (_, i) => row(i)) })
-      : JSON.stringify({ inputs: { features: Array.from({ length: batch }, (_, i) => columns.map((c) => row(i)[c])) } });
-  const check = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  if (check.status !== 200) throw new Error(`predict failed: ${check.status} ${await check.text()}`);
-  const r = await autocannon({ url: `${url}/predict`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: 4, pipelining: 1, duration: seconds });
+
+/** CPU seconds the server process has used so far (user + system, from /proc). */
+function serverCpuSeconds() {
+  try {
+    const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s on Linux)
+  } catch {
+    return NaN;
+  }
+}
+
+const FORMS = {
+  // {"rows": [{"f0": …}, …]} → JSON
+  json: { type: 'application/json', body: (v, batch) => JSON.stringify({ rows: Array.from({ length: batch }, (_, i) => row(v, i)) }) },
+  // {"inputs": {"features": [[…], …]}} → JSON
+  tensor: { type: 'application/json', body: (v, batch) => JSON.stringify({ inputs: { features: Array.from({ length: batch }, (_, i) => columns.map((c) => row(v, i)[c])) } }) },
+  // float32 rows → JSON
+  binaryInJsonOut: { type: 'application/octet-stream', body: (v, batch) => Buffer.from(floats(v, batch).buffer) },
+  // float32 rows → raw float32 logits
+  binary: { type: 'application/octet-stream', accept: 'application/octet-stream', body: (v, batch) => Buffer.from(floats(v, batch).buffer) },
+};
+
+async function load(requests, conns, duration) {
+  const lat = [];
+  const run = autocannon({ url: `${url}/predict`, requests, connections: conns, pipelining: 1, duration });
+  run.on('response', (_client, _status, _bytes, ms) => lat.push(ms)); // autocannon's own histogram keeps whole milliseconds
+  const r = await run;
   if (r.non2xx || r.errors) throw new Error(`${r.non2xx} non-2xx, ${r.errors} errors`);
-  const rps = r.requests.total / seconds;
-  return { requestsPerSecond: round(rps), rowsPerSecond: round(rps * batch), p50Ms: r.latency.p50, p99Ms: r.latency.p99, bodyBytes: body.length };
+  lat.sort((a, b) => a - b);
+  return { requestsPerSecond: r.requests.total / duration, p50Ms: round(percentile(lat, 50), 3), p99Ms: round(percentile(lat, 99), 3) };
+}
+
+async function overHttp(batch, form, withLatency = true) {
+  const f = FORMS[form];
+  const headers = { 'content-type': f.type, ...(f.accept ? { accept: f.accept } : {}) };
+  const requests = Array.from({ length: variants }, (_, v) => ({ method: 'POST', path: '/predict', headers, body: f.body(v, batch) }));
+  const check = await fetch(`${url}/predict`, { method: 'POST', headers, body: requests[0].body });
+  if (check.status !== 200) throw new Error(`predict failed: ${check.status} ${await check.text()}`);
+  await check.arrayBuffer();
+  const cpu0 = serverCpuSeconds();
+  const client0 = process.cpuUsage();
+  const busy = await load(requests, connections, seconds);
+  const client = process.cpuUsage(client0);
+  const total = busy.requestsPerSecond * seconds;
+  const figures = {
+    requestsPerSecond: round(busy.requestsPerSecond),
+    rowsPerSecond: round(busy.requestsPerSecond * batch),
+    p50Ms: busy.p50Ms,
+    p99Ms: busy.p99Ms,
+    bodyBytes: requests[0].body.length,
+    // Where the 2 cores went, per request: the server process (HTTP, parsing, onnxruntime) and the load generator.
+    serverCpuMsPerRequest: round(((serverCpuSeconds() - cpu0) * 1000) / total, 3),
+    loadGeneratorCpuMsPerRequest: round((client.user + client.system) / 1000 / total, 3),
+  };
+  if (withLatency) {
+    const one = await load(requests, 1, latencySeconds);
+    figures.latencyOneConnection = { requestsPerSecond: round(one.requestsPerSecond), p50Ms: one.p50Ms, p99Ms: one.p99Ms };
+  }
+  return figures;
 }
 
 const figures = {};
 for (const batch of [1, 256]) {
-  figures[`batch${batch}`] = { inProcess: await inProcess(batch), http: await overHttp(batch) };
+  figures[`batch${batch}`] = { inProcess: await inProcess(batch), http: await overHttp(batch, 'json'), httpBinary: await overHttp(batch, 'binary') };
 }
-// The same batch as a bare tensor ({"inputs": {"features": [[…]]}}): no column names to parse.
-figures.batch256.httpTensorForm = await overHttp(256, 'tensor');
+// Batch 256 in the other shapes: a bare tensor ({"inputs": {"features": [[…]]}}, no column
+// names to read) and binary rows answered in JSON.
+figures.batch256.httpTensorForm = await overHttp(256, 'tensor', false);
+figures.batch256.httpBinaryInJsonOut = await overHttp(256, 'binaryInJsonOut', false);
 server.kill();
 await session.release();
 await dispose();
 const b = figures.batch256;
+const vsInProcess = (form) => round(b[form].rowsPerSecond / b.inProcess.rowsPerSecond, 3);
 report('serve-model', {
   seconds,
   model: `MLP ${nIn}→${hidden}→${hidden}→2 (ONNX, 1 thread)`,
-  connections: 4,
+  connections,
+  requestVariants: variants,
   ...figures,
-  httpVsInProcessAtBatch256: round(b.http.rowsPerSecond / b.inProcess.rowsPerSecond, 3),
-  httpTensorFormVsInProcessAtBatch256: round(b.httpTensorForm.rowsPerSecond / b.inProcess.rowsPerSecond, 3),
+  httpVsInProcessAtBatch256: vsInProcess('http'),
+  httpTensorFormVsInProcessAtBatch256: vsInProcess('httpTensorForm'),
+  httpBinaryVsInProcessAtBatch256: vsInProcess('httpBinary'),
+  httpBinaryInJsonOutVsInProcessAtBatch256: vsInProcess('httpBinaryInJsonOut'),
+  // The same ratio in CPU time: in-process time per call over the server's CPU per request.
+  // It leaves out the load generator's share of the 2 cores and other processes' load, so it
+  // is the throughput ratio the server would reach with a core to itself.
+  serverCpuVsInProcessAtBatch256: Object.fromEntries(['http', 'httpTensorForm', 'httpBinary', 'httpBinaryInJsonOut'].map((form) => [form, round(1000 / b.inProcess.requestsPerSecond / b[form].serverCpuMsPerRequest, 3)])),
   loadAverage: os.loadavg().map((x) => round(x, 1)),
   target: 0.8,
 });

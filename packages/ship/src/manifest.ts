@@ -61,11 +61,39 @@ function readme(v: ModelVersion, kind: 'zip' | 'docker'): string {
     '`manifest.json`: unknown or missing columns, wrong types and bodies over 4 MB get a 4xx with a',
     'message. `null` is a missing value.',
     '',
+    ...(v.format === 'pickle' ? [] : binaryFormatSection(v)),
     '## Verify',
     '',
     '`manifest.json` lists the SHA-256 of every file; `wb export verify <this bundle>` checks them.',
     '',
   ].join('\n');
+}
+
+/** The binary request format, for an ONNX model whose input is one float tensor of fixed-size rows. */
+function binaryFormatSection(v: ModelVersion): string[] {
+  const input = v.signature?.inputs.length === 1 ? v.signature.inputs[0] : undefined;
+  if (!input || (input.dtype !== 'float32' && input.dtype !== 'float64')) return [];
+  const inner = input.shape.slice(1);
+  const width = input.columns ? input.columns.length : inner.length > 0 && inner.every((d) => d !== null && d >= 0) ? inner.reduce<number>((a, d) => a * (d as number), 1) : null;
+  if (width === null) return [];
+  const order = input.columns ? `in this column order: ${input.columns.slice(0, 20).join(', ')}${input.columns.length > 20 ? ', …' : ''}` : `(input \`${input.name}\`, shape [${input.shape.map((d) => d ?? 'batch').join(', ')}])`;
+  return [
+    '### Binary requests',
+    '',
+    `Rows of numbers can be sent as raw little-endian float32 instead of JSON: ${width} values (${width * 4} bytes) per row, ${order}.`,
+    'The number of rows is the body length divided by the row size; a length that does not divide, NaN or',
+    '±Infinity get a 400 (the binary format has no missing value: use JSON with `null`). With',
+    '`Accept: application/octet-stream` the answer is the first output\'s raw little-endian values',
+    '(`?output=NAME` for another), described by the `X-Output-Name`, `X-Output-Dtype` and `X-Output-Shape`',
+    'headers; otherwise it is the usual JSON. Errors are always JSON.',
+    '',
+    '```',
+    `curl -s localhost:8080/predict -H 'content-type: application/octet-stream' -H 'accept: application/octet-stream' --data-binary @rows.f32 -o logits.f32`,
+    '```',
+    '',
+    "With numpy: `np.asarray(rows, dtype='<f4').tofile('rows.f32')`, and `np.fromfile('logits.f32', '<f4')` reads the answer.",
+    '',
+  ];
 }
 
 export function startCommand(v: Pick<ModelVersion, 'format'>): string {
