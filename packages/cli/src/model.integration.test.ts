@@ -118,6 +118,26 @@ describe('models from a template run to a running bundle', () => {
     expect(fromBundle.json.outputs.logits).toEqual(rows.map((_, i) => logits.slice(i * 2, i * 2 + 2)));
     await session.release();
 
+    // The same rows as binary float32 (the third, with its missing amount, has no binary form):
+    // the unzipped bundle answers exactly as wb serve-model and as its own JSON route do.
+    const f32 = Buffer.from(feed.slice(0, 2 * cols.length).buffer);
+    const binary = async (url: string, accept?: string) => {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/octet-stream', ...(accept ? { accept } : {}) }, body: f32 });
+      return { status: res.status, shape: res.headers.get('x-output-shape'), bytes: Buffer.from(await res.arrayBuffer()) };
+    };
+    const bundleJson = await binary(`${bundleUrl}/predict`);
+    expect(bundleJson.status).toBe(200);
+    expect(JSON.parse(bundleJson.bytes.toString()).outputs).toEqual({ logits: fromBundle.json.outputs.logits.slice(0, 2) });
+    const bundleRaw = await binary(`${bundleUrl}/predict`, 'application/octet-stream');
+    const serveRaw = await binary(`${servedUrl}/v1/models/fraud-classifier/predict`, 'application/octet-stream');
+    expect(bundleRaw.status).toBe(200);
+    expect(bundleRaw.shape).toBe('2,2');
+    expect(Buffer.compare(bundleRaw.bytes, serveRaw.bytes)).toBe(0);
+    expect(Array.from(new Float32Array(bundleRaw.bytes.buffer, bundleRaw.bytes.byteOffset, 4))).toEqual(logits.slice(0, 4));
+    const truncated = await fetch(`${bundleUrl}/predict`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: f32.subarray(0, 7) });
+    expect(truncated.status).toBe(400);
+    expect((await truncated.json()).error.message).toMatch(new RegExp(`7 bytes, not a whole number of ${cols.length * 4}-byte rows`));
+
     const bad = await predict(`${bundleUrl}/predict`, { rows: [{ amount: 'lots' }] });
     expect(bad.status).toBe(400);
     expect((await fetch(`${bundleUrl}/health`)).status).toBe(200);
