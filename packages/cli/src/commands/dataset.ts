@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { withWorkspace } from '../context.js';
+import { intOption } from '../options.js';
 import { ago, bytes, printJson, table } from '../output.js';
 
 const collect = (v: string, prev: string[]) => prev.concat([v]);
@@ -15,14 +16,16 @@ export function registerDataset(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (src: string, opts: { project: string; name?: string; json?: boolean }, cmd: Command) =>
       withWorkspace(cmd, async (ws) => {
-        const { Datasets } = await import('@workbench/core');
+        const { Datasets, invalid } = await import('@workbench/core');
+        // An empty --name (say, from an unset shell variable) must not quietly become the file name.
+        if (opts.name !== undefined && opts.name.trim() === '') throw invalid('--name is empty', 'give the dataset a name, or leave --name out to use the file or folder name');
         const { DelayedBar } = await import('../progress.js');
         const bar = new DelayedBar('importing');
         let res;
         try {
           res = await new Datasets(ws).import(src, {
             project: opts.project,
-            ...(opts.name ? { name: opts.name } : {}),
+            ...(opts.name !== undefined ? { name: opts.name } : {}),
             onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal, `${p.phase} ${p.filesDone}/${p.filesTotal} files`),
           });
         } finally {
@@ -112,7 +115,7 @@ export function registerDataset(program: Command): void {
         const { Datasets } = await import('@workbench/core');
         const ds = new Datasets(ws);
         const d = await ds.get(ref, opts.project ? { project: opts.project } : {});
-        const p = await ds.preview(d.id, { limit: Number(opts.rows), ...(opts.file ? { file: opts.file } : {}) });
+        const p = await ds.preview(d.id, { limit: intOption(opts.rows, '--rows', 1, 1000)!, ...(opts.file ? { file: opts.file } : {}) });
         if (opts.json) return printJson(p);
         const rows = p.rows.map((r) => Object.fromEntries(p.columns.map((c, i) => [c, typeof r[i] === 'object' && r[i] !== null ? JSON.stringify(r[i]) : r[i]])));
         process.stdout.write(`${p.file} (${p.format})\n` + table(rows, p.columns.map((c) => ({ key: c, title: c }))) + (p.truncated ? '…\n' : ''));
@@ -153,8 +156,18 @@ export function registerDataset(program: Command): void {
       withWorkspace(cmd, async (ws) => {
         const { Datasets } = await import('@workbench/core');
         const res = await new Datasets(ws).verify(ref, ...(opts.project ? [{ project: opts.project }] : []));
+        const d = res.dataset;
         if (opts.json) printJson(res);
-        else process.stdout.write(JSON.stringify(res, null, 2) + '\n');
+        else if (res.ok) process.stdout.write(`ok: ${d.name}@${d.version}, ${res.filesChecked} ${res.filesChecked === 1 ? 'file' : 'files'} (${bytes(res.bytesChecked)}) match sha256 ${d.fingerprint}\n`);
+        else {
+          const lines = [...res.missing.map((f) => `missing: ${f}`), ...res.corrupt.map((f) => `changed: ${f}`), ...(res.manifestOk ? [] : ['changed: the file list (manifest) no longer matches the fingerprint'])];
+          process.stdout.write(lines.join('\n') + '\n');
+        }
+        if (!res.ok) {
+          // Same exit status as `wb export verify`: scripts can tell damaged data from bad input.
+          if (!opts.json) process.stderr.write(`error: ${d.name}@${d.version} does not match what was imported (${res.missing.length} missing, ${res.corrupt.length} changed)\nhint: its stored copy was changed or removed outside Workbench: do not train on it, and keep the original (${d.sourcePath || 'the source file'}); stored copies cannot be repaired in place yet\n`);
+          process.exitCode = 10;
+        }
       }),
     );
   void collect;

@@ -686,7 +686,7 @@ export class Datasets {
     if (opts.file !== undefined) {
       const want = opts.file.replace(/^\.\//, '');
       file = files.find((f) => f.path === want);
-      if (!file) throw notFound(`file in dataset ${row.name}@${row.version}`, opts.file, `see its files: wb dataset files ${row.name}@${row.version}`);
+      if (!file) throw notFound(`file in dataset ${row.name}@${row.version}`, opts.file, `see its files: wb dataset show ${row.name}@${row.version}`);
     } else {
       file = files.find((f) => previewFormatOf(f.path) !== null);
       if (!file) throw new UserError('INVALID_INPUT', `dataset ${row.name}@${row.version} has no file that can be previewed`, { hint: SUPPORTED_PREVIEW_HINT });
