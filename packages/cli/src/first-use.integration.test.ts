@@ -49,4 +49,49 @@ describe('first use', () => {
     expect(rows.code).toBe(2);
     expect(rows.stderr).toContain("--rows must be a whole number from 1 to 1000, got '0'");
   });
+
+  test('an empty --name is refused, not replaced by the file name', async () => {
+    expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
+    await writeFile(path.join(home, 'data.csv'), csv);
+    const ds = await wb(home, ['dataset', 'import', 'data.csv', '--project', 'p', '--name', '']);
+    expect(ds.code).toBe(2);
+    expect(ds.stderr).toContain('--name is empty');
+    expect(await wbJson(home, ['dataset', 'list'])).toEqual([]);
+    const run = await wb(home, ['run', '--project', 'p', '--name', '', '--quiet', '--', process.execPath, '-e', '1']);
+    expect(run.code).toBe(2);
+    expect(await wbJson(home, ['run', 'list'])).toMatchObject({ total: 0 });
+  });
+
+  test('run list --where is not shadowed by wb -w (--workspace): no stray workspace is created', async () => {
+    expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
+    expect((await wb(home, ['run', '--project', 'p', '--param', 'lr=0.01', '--quiet', '--', process.execPath, '-e', '1'])).code).toBe(0);
+    const help = await wb(home, ['run', 'list', '--help']);
+    expect(help.stdout).toContain('--where <filter>');
+    expect(help.stdout).not.toContain('-w, --where');
+    const hits = await wbJson<{ total: number }>(home, ['run', 'list', '--where', 'param:lr>0.001']);
+    expect(hits.total).toBe(1);
+    expect((await readdir(home)).filter((f) => f.startsWith('param'))).toEqual([]);
+  });
+
+  test('a mistyped run subcommand is named as such, not answered with "--project is required"', async () => {
+    const typo = await wb(home, ['run', 'lst']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("unknown command 'wb run lst'");
+    expect(typo.stderr).toContain('did you mean wb run list?');
+    const noProject = await wb(home, ['run', '--', 'python3', 'train.py']);
+    expect(noProject.code).toBe(2);
+    expect(noProject.stderr).toContain("required option '--project <project>' not specified");
+    expect(noProject.stderr).toContain('hint: wb run --project P');
+  });
+
+  test('a run that was resumed shows its attempt and how to resume a failed one', async () => {
+    expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
+    expect((await wb(home, ['run', '--project', 'p', '--quiet', '--', process.execPath, '-e', 'process.exit(3)'])).code).toBe(1);
+    const [run] = (await wbJson<{ runs: Array<{ id: string }> }>(home, ['run', 'list'])).runs;
+    const failed = await wb(home, ['run', 'show', run!.id]);
+    expect(failed.stdout).toContain(`resume     wb run resume ${run!.id}`);
+    expect(failed.stdout).not.toContain('attempt ');
+    expect((await wb(home, ['run', 'resume', run!.id, '--quiet'])).code).toBe(1);
+    expect((await wb(home, ['run', 'show', run!.id])).stdout).toMatch(/attempt {4}2 /);
+  });
 });

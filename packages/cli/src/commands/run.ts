@@ -63,13 +63,38 @@ function graceMs(grace: string | undefined): { graceMs?: number } {
   return { graceMs: seconds * 1000 };
 }
 
+/**
+ * `start` is wb run's default, so a mistyped subcommand (`wb run lst`) arrives here as a command
+ * to run: name the typo instead of asking for --project.
+ */
+function missingProject(command: string[], run: Command): Error {
+  const usage = (message: string, hint: string) => Object.assign(new Error(message), { code: 'INVALID_INPUT', exitCode: 2, hint });
+  const word = command[0];
+  if (command.length > 0 && word !== undefined && /^[a-z][a-z-]*$/.test(word)) {
+    const names = run.commands.flatMap((c) => [c.name(), ...c.aliases()]).filter((n) => n !== 'start' && n !== 'help');
+    const near = names.filter((n) => editDistance(word, n) <= Math.min(2, Math.floor(n.length / 2)));
+    if (near.length > 0) return usage(`unknown command 'wb run ${word}'`, `did you mean wb run ${near[0]}? (wb run --help lists them; to run a program called ${word}: wb run --project P -- ${word})`);
+  }
+  return usage("required option '--project <project>' not specified", 'wb run --project P -- python3 train.py (wb project list shows the projects; wb run --help lists the run commands)');
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
 export function registerRun(program: Command): void {
   const run = program.command('run').description('start a supervised run (wb run --project P -- CMD…), or manage runs');
 
   run
     .command('start [command...]', { isDefault: true })
     .description('start a supervised run: wb run --project P [--dataset D] [--param k=v] -- python3 train.py')
-    .requiredOption('-p, --project <project>', 'the project the run belongs to')
+    .option('-p, --project <project>', 'the project the run belongs to (required)')
     .option('-n, --name <name>', 'a name for the run (default run-N)')
     .option('-d, --dataset <ref>', 'a dataset the run reads (repeatable): NAME, NAME@VERSION or id', collect, [])
     .option('--param <key=value>', 'a parameter (repeatable); also passed to the process in WB_PARAMS', collect, [])
@@ -78,13 +103,14 @@ export function registerRun(program: Command): void {
     .option('--grace <seconds>', 'seconds between SIGTERM and SIGKILL when cancelled')
     .option('-q, --quiet', "don't echo the process's output")
     .option('--json', 'print the finished run as JSON')
-    .action(async (command: string[], opts: { project: string; name?: string; dataset: string[]; param: string[]; tag: string[]; template?: string; grace?: string; quiet?: boolean; json?: boolean }, cmd: Command) => {
+    .action(async (command: string[], opts: { project?: string; name?: string; dataset: string[]; param: string[]; tag: string[]; template?: string; grace?: string; quiet?: boolean; json?: boolean }, cmd: Command) => {
+      if (!opts.project) throw missingProject(command, run);
       const { prepareRun, parseParamAssignments, parseTagAssignments } = await import('@workbench/runner');
       const ws = await openWorkspace(cmd);
       try {
         const prepared = await prepareRun(ws, {
           project: opts.project,
-          ...(opts.name ? { name: opts.name } : {}),
+          ...(opts.name !== undefined ? { name: opts.name } : {}),
           ...(command.length ? { command } : {}),
           ...(opts.template ? { template: opts.template } : {}),
           datasets: opts.dataset,
@@ -127,7 +153,8 @@ export function registerRun(program: Command): void {
     .option('-d, --dataset <ref>', 'only runs that read this dataset (NAME, NAME@VERSION or id)')
     .option('--sort <by>', 'created, name, status, started, param:KEY, metric:KEY[:min|max|last]', 'created')
     .option('--asc', 'ascending order')
-    .option('-w, --where <filter>', 'filter like param:lr>0.01 or metric:loss:min<0.2 (repeatable)', collect, [])
+    // No -w: that is wb's own --workspace, which commander reads anywhere on the line.
+    .option('--where <filter>', 'filter like param:lr>0.01 or metric:loss:min<0.2 (repeatable)', collect, [])
     .option('-l, --limit <n>', 'at most this many', '50')
     .option('--offset <n>', 'skip this many', '0')
     .option('--deleted', 'list the trash instead')
@@ -199,6 +226,8 @@ export function registerRun(program: Command): void {
           `  command    ${r.template ? `template ${r.template}: ` : ''}${r.command.join(' ')}`,
           `  created    ${r.createdAt}`,
           r.startedAt ? `  started    ${r.startedAt}  (${runDuration(r)})` : null,
+          r.attempt > 1 ? `  attempt    ${r.attempt} (earlier attempts' points stay: wb run metrics ${r.id} --key K --all)` : null,
+          r.status === 'failed' || r.status === 'cancelled' || r.status === 'lost' ? `  resume     wb run resume ${r.id}` : null,
           r.progress ? `  progress   ${r.progress.current}${r.progress.total !== null ? ` / ${r.progress.total}` : ''}` : null,
           r.host ? `  host       ${r.host}` : null,
         ];
