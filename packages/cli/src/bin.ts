@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { reportError } from './errors.js';
+import { isUsageError, reportError, usageExit } from './errors.js';
 import { buildProgram } from './program.js';
 
 // Commands import the heavy parts (SQLite, the server) lazily, so `wb --version` and
@@ -7,5 +7,5 @@ import { buildProgram } from './program.js';
 try {
   await buildProgram().parseAsync(process.argv);
 } catch (err) {
-  process.exitCode = reportError(err);
+  process.exitCode = isUsageError(err) ? usageExit(err) : reportError(err);
 }

@@ -73,6 +73,17 @@ describe('first use', () => {
     expect((await readdir(home)).filter((f) => f.startsWith('param'))).toEqual([]);
   });
 
+  test('usage mistakes exit 2 (bad input), as the README says; --help and --version exit 0', async () => {
+    for (const args of [['frobnicate'], ['run', 'list', '--bogus'], ['run', 'show'], ['project']]) {
+      const r = await wb(home, args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.length, args.join(' ')).toBeGreaterThan(0);
+    }
+    expect((await wb(home, ['--help'])).code).toBe(0);
+    expect((await wb(home, ['run', '--help'])).code).toBe(0);
+    expect((await wb(home, ['--version'])).code).toBe(0);
+  });
+
   test('a mistyped run subcommand is named as such, not answered with "--project is required"', async () => {
     const typo = await wb(home, ['run', 'lst']);
     expect(typo.code).toBe(2);

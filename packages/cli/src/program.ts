@@ -25,7 +25,10 @@ export function buildProgram(): Command {
     .option('-w, --workspace <dir>', 'workspace folder (default $WB_HOME or ~/.workbench)')
     .option('--as <name>', 'who you are, recorded on every change (default $WB_USER, else your login name); without team mode a convention, not a security boundary')
     .showHelpAfterError('(wb --help lists the commands)')
-    .configureHelp({ sortSubcommands: false });
+    .configureHelp({ sortSubcommands: false })
+    // Usage mistakes (unknown option, missing argument) throw instead of exiting 1, so bin.ts
+    // can give them the bad-input exit status; subcommands inherit this.
+    .exitOverride();
   registerProject(program);
   registerDataset(program);
   registerRun(program);
