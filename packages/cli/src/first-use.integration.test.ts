@@ -95,6 +95,18 @@ describe('first use', () => {
     expect(noProject.stderr).toContain('hint: wb run --project P');
   });
 
+  test('--param with an empty name is refused; a whole number past 2^53 keeps every digit', async () => {
+    expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
+    const empty = await wb(home, ['run', '--project', 'p', '--param', ' =5', '--quiet', '--', process.execPath, '-e', '1']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('the name before');
+    const big = '123456789012345678901234567890';
+    const r = await wb(home, ['run', '--project', 'p', '--param', `seed=${big}`, '--param', 'lr=0.5', '--quiet', '--', process.execPath, '-e', 'console.log(process.env.WB_PARAMS)']);
+    expect(r.code).toBe(0);
+    const [run] = (await wbJson<{ runs: Array<{ params: Record<string, unknown> }> }>(home, ['run', 'list'])).runs;
+    expect(run!.params).toEqual({ seed: big, lr: 0.5 });
+  });
+
   test('a run that was resumed shows its attempt and how to resume a failed one', async () => {
     expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
     expect((await wb(home, ['run', '--project', 'p', '--quiet', '--', process.execPath, '-e', 'process.exit(3)'])).code).toBe(1);
