@@ -78,6 +78,19 @@ describe('runs', () => {
     await expect(runs.list({ sort: 'color' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 
+  test('an ordering filter against NaN is refused; text is ordered against text only', async () => {
+    const runs = new Runs(ws);
+    const num = await runs.create({ project: 'p', command: ['x'], params: { lr: 0.01, day: 3 } });
+    const text = await runs.create({ project: 'p', command: ['x'], params: { lr: 'auto', day: '2026-11-20' } });
+    for (const w of ['param:lr>NaN', 'param:lr<=Infinity', 'param:lr>-inf']) {
+      await expect(runs.list({ where: [w] }), w).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('has no order') });
+    }
+    // Before: numbers' JSON text ('0.01') sorted after any quoted string, so this matched the numeric run.
+    expect((await runs.list({ where: ['param:day>2026-11-01'] })).runs.map((r) => r.id)).toEqual([text.id]);
+    expect((await runs.list({ where: ['param:lr!=NaN'] })).total).toBe(2);
+    expect((await runs.list({ where: ['param:lr>0.001'] })).runs.map((r) => r.id)).toEqual([num.id]);
+  });
+
   test('logs keep order, stream and level; search escapes wildcards', async () => {
     const runs = new Runs(ws);
     const run = await runs.create({ project: 'p', command: ['x'] });

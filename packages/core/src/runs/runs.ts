@@ -246,6 +246,12 @@ export class Runs {
       const [, kind, key, agg, op, rawValue] = m as unknown as [string, 'param' | 'metric', string, string | undefined, string, string];
       const num = Number(rawValue);
       const numeric = rawValue.trim() !== '' && Number.isFinite(num);
+      // 'param:lr>NaN' reads like a number but orders nothing: refuse it rather than fall back
+      // to comparing text, which would match every numeric value.
+      if (/^[-+]?(nan|inf|infinity)$/i.test(rawValue.trim()) && op !== '=' && op !== '!=') {
+        throw invalid(`'${w}' compares with ${rawValue.trim()}, which has no order`, 'compare with a finite number, e.g. param:lr>0.01');
+      }
+      const textOrder = !numeric && op !== '=' && op !== '!=';
       const alias = `f${i}`;
       if (kind === 'param') {
         query = query.where((eb) =>
@@ -255,6 +261,8 @@ export class Runs {
               .select(sql.lit(1).as('one'))
               .where(sql.ref(`${alias}.run_id`), '=', sql.ref('runs.id'))
               .where(sql.ref(`${alias}.key`), '=', key)
+              // Text ordered against text only: a number's JSON would otherwise sort beside strings.
+              .$if(textOrder, (qb) => qb.where(sql.ref(`${alias}.num`), 'is', null).where(sql.ref(`${alias}.value`), 'like', '"%'))
               .where(numeric ? sql.ref(`${alias}.num`) : sql.ref(`${alias}.value`), op as '=', numeric ? num : JSON.stringify(rawValue)),
           ),
         );
