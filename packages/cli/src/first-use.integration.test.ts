@@ -107,6 +107,25 @@ describe('first use', () => {
     expect(run!.params).toEqual({ seed: big, lr: 0.5 });
   });
 
+  test('model compare shows "-" for a metric or param a version never had, and NaN only for NaN', async () => {
+    expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
+    const script = (metric: string, value: string, param: string) =>
+      `import workbench as wb\nwb.log_param(${JSON.stringify(param)}, 1)\nwb.log_metric(${JSON.stringify(metric)}, float(${JSON.stringify(value)}), step=0)\nopen("model.pkl", "wb").write(b"m")\nwb.log_artifact("model.pkl", kind="model")\n`;
+    const ids: string[] = [];
+    for (const [file, metric, value, param] of [['a.py', 'loss', 'nan', 'layers'], ['b.py', 'acc', '0.5', 'depth']] as const) {
+      await writeFile(path.join(home, file), script(metric, value, param));
+      const r = await wb(home, ['run', '--project', 'p', '--json', '--', 'python3', file]);
+      expect(r.code, r.stderr).toBe(0);
+      ids.push((JSON.parse(r.stdout) as { id: string }).id);
+    }
+    for (const id of ids) expect((await wb(home, ['model', 'register', '--run', id, '--artifact', 'model.pkl', '--name', 'm'])).code).toBe(0);
+    const out = (await wb(home, ['model', 'compare', 'm', '1', '2'])).stdout;
+    expect(out).toMatch(/^acc +- +0\.5$/m);
+    expect(out).toMatch(/^loss +NaN +-$/m);
+    expect(out).toMatch(/^depth +- +1 +≠$/m);
+    expect(out).toMatch(/^layers +1 +- +≠$/m);
+  });
+
   test('a run that was resumed shows its attempt and how to resume a failed one', async () => {
     expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
     expect((await wb(home, ['run', '--project', 'p', '--quiet', '--', process.execPath, '-e', 'process.exit(3)'])).code).toBe(1);

@@ -298,14 +298,20 @@ this is a convention between colleagues, not a security boundary: team mode will
     .action(async (name: string, versions: string[], opts: { json?: boolean }, cmd: Command) =>
       withWorkspace(cmd, async (ws) => {
         const { Models } = await import('@workbench/core');
-        const c = await new Models(ws).compare(name, versions.map(versionArg));
+        const models = new Models(ws);
+        const c = await models.compare(name, versions.map(versionArg));
         if (opts.json) return printJson(c);
+        // The comparison gives null both for "not recorded" and for a NaN metric or a null param:
+        // ask each version what it has, so a metric one run never logged reads '-', not NaN.
+        const lineages = await Promise.all(c.versions.map(async (v) => (await models.version(`${c.model}@${v}`)).lineage));
+        const hasMetric = (i: number, key: string) => lineages[i]!.metrics.some((m) => m.key === key);
+        const hasParam = (i: number, key: string) => Object.prototype.hasOwnProperty.call(lineages[i]!.params, key);
         const head = (title: string) => [{ key: 'k', title }, ...c.versions.map((v, i) => ({ key: `v${i}`, title: `v${v}`, align: 'right' as const })), { key: 'd', title: '' }];
-        const rows = <T,>(items: Array<{ key?: string; field?: string; values: T[]; differs?: boolean }>, show: (x: T) => string) =>
-          items.map((it) => ({ k: it.key ?? it.field, ...Object.fromEntries(it.values.map((x, i) => [`v${i}`, show(x)])), d: it.differs ? '≠' : '' }));
+        const rows = <T,>(items: Array<{ key?: string; field?: string; values: T[]; differs?: boolean }>, show: (x: T, i: number, key: string) => string) =>
+          items.map((it) => ({ k: it.key ?? it.field, ...Object.fromEntries(it.values.map((x, i) => [`v${i}`, show(x, i, it.key ?? it.field ?? '')])), d: it.differs ? '≠' : '' }));
         const out: string[] = [];
-        if (c.metrics.length) out.push(table(rows(c.metrics, (x) => num(x)), head('metric')));
-        if (c.params.length) out.push(table(rows(c.params, (x) => (typeof x === 'string' ? x : JSON.stringify(x))), head('param')));
+        if (c.metrics.length) out.push(table(rows(c.metrics, (x, i, key) => (hasMetric(i, key) ? num(x) : '-')), head('metric')));
+        if (c.params.length) out.push(table(rows(c.params, (x, i, key) => (!hasParam(i, key) ? '-' : typeof x === 'string' ? x : JSON.stringify(x))), head('param')));
         out.push(table(rows(c.lineage, (x) => x), head('lineage')));
         process.stdout.write(out.join('\n'));
       }),
