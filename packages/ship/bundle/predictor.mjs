@@ -383,7 +383,7 @@ export class ModelHost {
    */
   async answer(name, { contentType, accept, body, output }) {
     const type = String(contentType ?? '').split(';')[0].trim().toLowerCase();
-    if (type !== JSON_TYPE && type !== BINARY) throw new RequestError(415, 'INVALID_INPUT', `send the request as ${JSON_TYPE} or ${BINARY} (float32 rows), not ${type || 'without a Content-Type'}`);
+    if (type !== JSON_TYPE && type !== BINARY) throw new RequestError(415, 'INVALID_INPUT', `send the request as ${JSON_TYPE} or ${BINARY} (float32 rows)${type ? `, not ${type}` : '; it has no Content-Type'}`);
     const m = this.model(name);
     const bytes = body ?? new Uint8Array(0);
     const raw = wantsBinary(accept);

@@ -48,6 +48,14 @@ function readBody(req) {
   });
 }
 
+function modelName(segment) {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new RequestError(400, 'INVALID_INPUT', `the model name in the path is not valid percent-encoding: ${segment}`);
+  }
+}
+
 export async function startBundleServer(opts = {}) {
   const dir = opts.dir ?? here;
   const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'));
@@ -64,7 +72,7 @@ export async function startBundleServer(opts = {}) {
       if (req.method === 'POST' && (url.pathname === '/predict' || match)) {
         const body = await readBody(req);
         const output = url.searchParams.get('output') ?? undefined;
-        return sendAnswer(res, await host.answer(match ? decodeURIComponent(match[1]) : null, { contentType: req.headers['content-type'], accept: req.headers.accept, body, output }));
+        return sendAnswer(res, await host.answer(match ? modelName(match[1]) : null, { contentType: req.headers['content-type'], accept: req.headers.accept, body, output }));
       }
       throw new RequestError(404, 'NOT_FOUND', `no route ${req.method} ${url.pathname}`, 'GET /health, GET /v1/models, POST /predict');
     } catch (err) {

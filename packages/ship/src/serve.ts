@@ -21,7 +21,13 @@ export async function startModelServer(opts: { models: HostedModelEntry[]; host?
   const host = new ModelHost(() => import('onnxruntime-node'), { intraOpNumThreads: threads, interOpNumThreads: 1 }, { pickle: (e) => PickleWorker.start(e) });
   for (const m of opts.models) await host.add(m);
 
-  const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, return503OnClosing: true });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: MAX_BODY_BYTES,
+    return503OnClosing: true,
+    // Errors Fastify raises before routing (a malformed URL) answer in the same shape as the rest.
+    frameworkErrors: (err, _req, reply) => void (reply as FastifyReply).code(err.statusCode ?? 400).send({ error: { code: 'INVALID_INPUT', message: err.message } }),
+  });
   app.removeAllContentTypeParsers();
   // Bodies reach the prediction core as bytes: it reads JSON rows and binary float32 rows
   // itself (one implementation with the bundle's server) and rejects other types with 415.

@@ -210,6 +210,12 @@ describe.skipIf(!canBuild)('ship: serving, exports, verification (needs /usr/bin
     expect(wrongType.status).toBe(415);
     expect(wrongType.json.error.message).toMatch(/application\/json or application\/octet-stream/);
     expect((await post(u, '', { 'content-type': 'application/json' })).json.error.message).toMatch(/the request body is empty/);
+    const untyped = await fetch(u, { method: 'POST', body: good });
+    expect(untyped.status).toBe(415);
+    expect((await untyped.json()).error.message).toMatch(/it has no Content-Type/);
+    const badPath = await postBinary(`${server.url}/v1/models/%E0%A4%A/predict`, good);
+    expect(badPath.status).toBe(400);
+    expect(badPath.json.error.code).toBe('INVALID_INPUT');
     const noOutput = await fetch(`${u}?output=nope`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', accept: 'application/octet-stream' }, body: good });
     expect(noOutput.status).toBe(400);
     expect((await noOutput.json()).error.message).toMatch(/no output 'nope'/);
@@ -322,6 +328,9 @@ z = zipfile.ZipFile(sys.argv[2], 'w'); z.writestr('manifest.json', '{"format": "
       expect(truncated.status).toBe(400);
       expect(truncated.json.error.message).toMatch(/13 bytes, not a whole number of 12-byte rows/);
       expect(await rawRequest(url, `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 999999999999\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1.1 413/);
+      const badPath = await postBinary(`${url}/v1/models/%E0%A4%A/predict`, float32Body(rows));
+      expect(badPath.status).toBe(400);
+      expect(badPath.json.error.message).toMatch(/not valid percent-encoding/);
       expect((await postBinary(`${url}/predict`, float32Body(rows))).status).toBe(200);
     } finally {
       child?.kill();
