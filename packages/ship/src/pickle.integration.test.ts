@@ -68,6 +68,12 @@ describe.skipIf(!hasSklearn)('pickled scikit-learn models behind a supervised Py
     expect((await predict('fraud', { rows: [{ amount: 'lots', color: 'red' }] })).json.error.message).toMatch(/must be a finite number/);
     expect((await predict('fraud', { rows: [{ amount: 1, color: 3 }] })).json.error.message).toMatch(/must be a string/);
     expect((await predict('fraud', { rows: [{ amount: 1 }] })).status).toBe(400);
+    // Binary rows and raw outputs are for ONNX models: a pickle says so and stays JSON.
+    const binary = await fetch(`${server.url}/v1/models/fraud/predict`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array(8) });
+    expect(binary.status).toBe(415);
+    expect(((await binary.json()) as any).error.message).toMatch(/binary requests are for ONNX models/);
+    const raw = await fetch(`${server.url}/v1/models/fraud/predict`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/octet-stream' }, body: JSON.stringify({ rows: [{ amount: 30, color: 'red' }] }) });
+    expect(raw.status).toBe(406);
     const broken = await predict('broken', { rows: [{ amount: 1, color: 'red' }] });
     expect(broken.status).toBe(503);
     expect(broken.json.error.message).toMatch(/could not be loaded/);
