@@ -22,6 +22,7 @@ CASES = [
     ("key_int", "wb.log_metric(5, 1.0)"),
     ("key_list", "wb.log_metric(['a'], 1.0)"),
     ("key_long", 'wb.log_metric("k" * 257, 1.0)'),
+    ("key_newline", 'wb.log_metric("a\\nb", 1.0)'),
     ("metrics_not_dict", 'wb.log_metrics([("a", 1.0)])'),
     ("metrics_bad_value", 'wb.log_metrics({"a": 1.0, "b": "x"})'),
     ("metrics_bad_step", 'wb.log_metrics({"a": 1.0}, step=-2)'),
@@ -108,6 +109,7 @@ class ValidationTest(unittest.TestCase):
         self.check("key_int", "TypeError", "metric key must be a non-empty str", "int")
         self.check("key_list", "TypeError", "metric key", "list")
         self.check("key_long", "ValueError", "at most 256", "257")
+        self.check("key_newline", "ValueError", "control characters")
         self.check("param_empty_key", "ValueError", "param key")
         self.check("tag_bad_key", "TypeError", "tag key")
 

@@ -67,6 +67,9 @@ def check_key(key, what="metric key"):
         )
     if not key:
         raise ValueError("%s must be a non-empty string, got ''" % what)
+    if not key.isprintable() and any(ord(c) < 32 or ord(c) == 127 for c in key):
+        # A newline or tab in a key would break every table and log line that shows it.
+        raise ValueError("%s must not contain control characters (newline, tab, ...), got %r" % (what, key[:40]))
     length = len(key) if key.isascii() else len(key.encode("utf-16-le", "surrogatepass")) // 2
     if length > MAX_KEY_LEN:
         raise ValueError(

@@ -64,6 +64,9 @@ describe('event protocol', () => {
     expect(err('{"type":"metric","key":"x","value":1,"step":1e300}')).toMatch(/step must be an integer/);
     expect(err('{"type":"metric","key":"","value":1}')).toMatch(/non-empty/);
     expect(err(`{"type":"metric","key":"${'k'.repeat(300)}","value":1}`)).toMatch(/longer than 256/);
+    expect(err('{"type":"metric","key":"a\\nb","value":1}')).toMatch(/control characters/);
+    expect(err('{"type":"metrics","values":{"ok":1,"t\\tab":2}}')).toMatch(/control characters/);
+    expect(err('{"type":"param","key":"x\\u0000","value":1}')).toMatch(/control characters/);
     expect(err('{"type":"metric","key":"x","value":1,"ts":"yesterday"}')).toMatch(/unreadable ts/);
     expect(err('{"type":"metrics","values":[1]}')).toMatch(/values/);
     expect(err('{"type":"progress","current":"half"}')).toMatch(/current/);

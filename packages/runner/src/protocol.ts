@@ -45,6 +45,8 @@ function parseStep(v: unknown): number | null | string {
 function checkKey(k: unknown): string | null {
   if (typeof k !== 'string' || k.length === 0) return 'key must be a non-empty string';
   if (k.length > MAX_KEY) return `key is longer than ${MAX_KEY} characters`;
+  // A newline or tab in a key would break every table and log line that shows it.
+  if (/[\x00-\x1f\x7f]/.test(k)) return `key must not contain control characters (newline, tab, …), got ${JSON.stringify(k).slice(0, 60)}`;
   return null;
 }
 
@@ -82,7 +84,7 @@ function parseLenient(line: string): unknown {
 
 // The line every training loop sends most, as the clients write it. Matching it directly is
 // about twice as fast as JSON.parse; anything else takes the general path below.
-const FAST_METRIC = /^\{"type":"metric","key":"([^"\\\x00-\x1f]{1,256})","value":(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|"NaN"|"-?Infinity"),"step":(\d{1,15})(?:,"ts":(\d+(?:\.\d+)?))?\}$/;
+const FAST_METRIC = /^\{"type":"metric","key":"([^"\\\x00-\x1f\x7f]{1,256})","value":(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|"NaN"|"-?Infinity"),"step":(\d{1,15})(?:,"ts":(\d+(?:\.\d+)?))?\}$/;
 
 function fastMetric(line: string): ParseResult | null {
   const m = FAST_METRIC.exec(line);
