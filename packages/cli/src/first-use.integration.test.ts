@@ -126,6 +126,17 @@ describe('first use', () => {
     expect(out).toMatch(/^layers +1 +- +≠$/m);
   });
 
+  test('an empty listing says why: the trash, the filters or the project, not always "nothing yet"', async () => {
+    expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
+    expect((await wb(home, ['run', 'list', '--project', 'p'])).stdout).toBe('no runs yet in p: start one with wb run --project p -- python3 train.py\n');
+    expect((await wb(home, ['run', '--project', 'p', '--quiet', '--', process.execPath, '-e', '1'])).code).toBe(0);
+    expect((await wb(home, ['run', 'list', '--deleted'])).stdout).toBe('the trash holds no runs\n');
+    expect((await wb(home, ['run', 'list', '--status', 'failed'])).stdout).toBe('no runs match these filters\n');
+    expect((await wb(home, ['run', 'list', '--offset', '5'])).stdout).toBe('no runs past --offset 5 (1 match)\n');
+    expect((await wb(home, ['dataset', 'list', '--deleted'])).stdout).toBe('the trash holds no datasets\n');
+    expect((await wb(home, ['dataset', 'list', '--project', 'p'])).stdout).toBe('no datasets yet in p: wb dataset import FILE --project p\n');
+  });
+
   test('a run that was resumed shows its attempt and how to resume a failed one', async () => {
     expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
     expect((await wb(home, ['run', '--project', 'p', '--quiet', '--', process.execPath, '-e', 'process.exit(3)'])).code).toBe(1);

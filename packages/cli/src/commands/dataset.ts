@@ -58,7 +58,7 @@ export function registerDataset(program: Command): void {
         const { Datasets } = await import('@workbench/core');
         const list = await new Datasets(ws).list({ ...(opts.project ? { project: opts.project } : {}), deleted: opts.deleted ?? false, allVersions: opts.allVersions ?? false });
         if (opts.json) return printJson(list);
-        if (list.length === 0) return void process.stdout.write('no datasets yet: wb dataset import FILE --project P\n');
+        if (list.length === 0) return void process.stdout.write(opts.deleted ? 'the trash holds no datasets\n' : `no datasets yet${opts.project ? ` in ${opts.project}` : ''}: wb dataset import FILE --project ${opts.project ?? 'P'}\n`);
         process.stdout.write(
           table(
             list.map((d) => ({ ...d, ref: `${d.name}@${d.version}`, sizeH: bytes(d.size), fp: d.fingerprint.slice(0, 16), created: ago(d.createdAt) })),

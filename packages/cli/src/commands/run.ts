@@ -88,6 +88,14 @@ function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
+/** Why `wb run list` printed nothing, and what to type next. */
+function emptyRunList(opts: { project?: string; status?: string; name?: string; dataset?: string; where: string[]; offset: string; deleted?: boolean }, total: number): string {
+  if (total > 0) return `no runs past --offset ${opts.offset} (${total} match)`;
+  if (opts.deleted) return 'the trash holds no runs';
+  if (opts.status || opts.name || opts.dataset || opts.where.length > 0) return `no runs match these filters${opts.project ? ` in ${opts.project}` : ''}`;
+  return `no runs yet${opts.project ? ` in ${opts.project}` : ''}: start one with wb run --project ${opts.project ?? 'P'} -- python3 train.py`;
+}
+
 export function registerRun(program: Command): void {
   const run = program.command('run').description('start a supervised run (wb run --project P -- CMD…), or manage runs');
 
@@ -180,7 +188,7 @@ export function registerRun(program: Command): void {
           details: true,
         });
         if (opts.json) return printJson({ runs, total });
-        if (runs.length === 0) return void process.stdout.write('no runs match: start one with wb run --project P -- python3 train.py\n');
+        if (runs.length === 0) return void process.stdout.write(emptyRunList(opts, total) + '\n');
         const metricKey = /^metric:([^:]+)/.exec(opts.sort)?.[1];
         process.stdout.write(
           table(
