@@ -137,6 +137,17 @@ describe('first use', () => {
     expect((await wb(home, ['dataset', 'list', '--project', 'p'])).stdout).toBe('no datasets yet in p: wb dataset import FILE --project p\n');
   });
 
+  test('a workspace path that is a file gets a plain error, not an errno', async () => {
+    await writeFile(path.join(home, 'notes.txt'), 'x');
+    for (const ws of [path.join(home, 'notes.txt'), path.join(home, 'notes.txt', 'ws')]) {
+      const r = await wb(home, ['project', 'list'], { env: { WB_HOME: ws } });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`the workspace path ${ws} is a file, or lies under one, not a folder`);
+      expect(r.stderr).toContain('hint: point WB_HOME or --workspace at a folder');
+      expect(r.stderr).not.toMatch(/EEXIST|ENOTDIR/);
+    }
+  });
+
   test('a run that was resumed shows its attempt and how to resume a failed one', async () => {
     expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
     expect((await wb(home, ['run', '--project', 'p', '--quiet', '--', process.execPath, '-e', 'process.exit(3)'])).code).toBe(1);

@@ -7,7 +7,7 @@ import { BlobStore } from './blobs/blob-store.js';
 import { openSqlite, type Connection } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { Database } from './db/schema.js';
-import { fromSystemError } from './errors.js';
+import { fromSystemError, UserError } from './errors.js';
 import { newId, newToken } from './ids.js';
 
 export interface WorkspaceChange {
@@ -51,8 +51,16 @@ export class Workspace {
     try {
       await mkdir(abs, { recursive: true, mode: 0o700 });
       const st = await stat(abs);
-      if (!st.isDirectory()) throw new Error(`${abs} is not a folder`);
+      if (!st.isDirectory()) throw Object.assign(new Error(`${abs} is not a folder`), { code: 'EEXIST' });
     } catch (err) {
+      // mkdir's own EEXIST/ENOTDIR means the path (or a parent) is a file: say so, not the errno.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' || code === 'ENOTDIR') {
+        throw new UserError('INVALID_INPUT', `the workspace path ${abs} is a file, or lies under one, not a folder`, {
+          hint: 'point WB_HOME or --workspace at a folder (it is created when missing)',
+          cause: err,
+        });
+      }
       throw fromSystemError(err, `opening the workspace ${abs}`);
     }
     const conn = openSqlite(path.join(abs, 'workbench.db'));
