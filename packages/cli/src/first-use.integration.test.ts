@@ -148,6 +148,14 @@ describe('first use', () => {
     }
   });
 
+  test('a tag value with a newline is shown escaped on one line by wb run show', async () => {
+    expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
+    expect((await wb(home, ['run', '--project', 'p', '--tag', 'note=line one\nline two', '--quiet', '--', process.execPath, '-e', '1'])).code).toBe(0);
+    const [run] = (await wbJson<{ runs: Array<{ id: string; tags: Record<string, string> }> }>(home, ['run', 'list'])).runs;
+    expect(run!.tags.note).toBe('line one\nline two');
+    expect((await wb(home, ['run', 'show', run!.id])).stdout).toContain('  note = line one\\nline two\n');
+  });
+
   test('a run that was resumed shows its attempt and how to resume a failed one', async () => {
     expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
     expect((await wb(home, ['run', '--project', 'p', '--quiet', '--', process.execPath, '-e', 'process.exit(3)'])).code).toBe(1);

@@ -1,7 +1,7 @@
 /** Plain-text tables and human formats for the terminal; `--json` bypasses all of this. */
 export function table(rows: Array<Record<string, unknown>>, columns: Array<{ key: string; title: string; align?: 'right' }>): string {
   if (rows.length === 0) return '';
-  const cells = rows.map((r) => columns.map((c) => (r[c.key] == null ? '' : String(r[c.key]))));
+  const cells = rows.map((r) => columns.map((c) => (r[c.key] == null ? '' : visible(String(r[c.key])))));
   const widths = columns.map((c, i) => Math.min(60, Math.max(c.title.length, ...cells.map((row) => row[i]!.length))));
   const fmt = (vals: string[]) =>
     vals
@@ -13,6 +13,12 @@ export function table(rows: Array<Record<string, unknown>>, columns: Array<{ key
       .join('  ')
       .trimEnd();
   return [fmt(columns.map((c) => c.title.toUpperCase())), ...cells.map(fmt)].join('\n') + '\n';
+}
+
+/** A newline or tab inside a value (a tag, a name from an older workspace) would split its row: show it escaped. */
+export function visible(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => ({ '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 export function bytes(n: number): string {

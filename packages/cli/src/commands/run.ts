@@ -6,7 +6,7 @@ import type { Workspace } from '@workbench/core';
 import type { PreparedRun } from '@workbench/runner';
 import { openWorkspace, withWorkspace } from '../context.js';
 import { intOption } from '../options.js';
-import { ago, bytes, duration, num, printJson, table } from '../output.js';
+import { ago, bytes, duration, num, printJson, table, visible } from '../output.js';
 
 const collect = (v: string, prev: string[]) => prev.concat([v]);
 
@@ -47,7 +47,7 @@ async function superviseInForeground(ws: Workspace, prepared: PreparedRun, json:
   const done = await new Runs(ws).get(r.id);
   if (json) printJson(done);
   else {
-    const metrics = (done.metrics ?? []).slice(0, 8).map((m) => `${m.key}=${num(m.last)}`).join('  ');
+    const metrics = (done.metrics ?? []).slice(0, 8).map((m) => `${visible(m.key)}=${num(m.last)}`).join('  ');
     process.stderr.write(`wb: run ${r.id} ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''} after ${runDuration(done)}${metrics ? `  ${metrics}` : ''}\n`);
   }
   return statusExit[outcome.status];
@@ -239,8 +239,8 @@ export function registerRun(program: Command): void {
           r.progress ? `  progress   ${r.progress.current}${r.progress.total !== null ? ` / ${r.progress.total}` : ''}` : null,
           r.host ? `  host       ${r.host}` : null,
         ];
-        if (Object.keys(r.params).length) lines.push('params:', ...Object.entries(r.params).map(([k, v]) => `  ${k} = ${JSON.stringify(v)}`));
-        if (Object.keys(r.tags).length) lines.push('tags:', ...Object.entries(r.tags).map(([k, v]) => `  ${k} = ${v}`));
+        if (Object.keys(r.params).length) lines.push('params:', ...Object.entries(r.params).map(([k, v]) => `  ${visible(k)} = ${JSON.stringify(v)}`));
+        if (Object.keys(r.tags).length) lines.push('tags:', ...Object.entries(r.tags).map(([k, v]) => `  ${visible(k)} = ${visible(v)}`));
         if (r.datasets?.length) lines.push('datasets:', ...r.datasets.map((d) => `  ${d.name}@${d.version}  sha256:${d.fingerprint}`));
         if (r.metrics?.length) {
           lines.push('metrics:', table(r.metrics.map((m) => ({ key: m.key, last: num(m.last), min: num(m.min), max: num(m.max), step: m.lastStep, count: m.count })), [

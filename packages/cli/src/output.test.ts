@@ -1,0 +1,14 @@
+import { describe, expect, test } from 'vitest';
+import { table, visible } from './output.js';
+
+describe('terminal output', () => {
+  test('control characters inside a value are shown escaped, so a row stays one line', () => {
+    expect(visible('a\nb\tc\r\x00\x7f')).toBe('a\\nb\\tc\\r\\x00\\x7f');
+    expect(visible('précision/été ✓')).toBe('précision/été ✓');
+    const out = table([{ key: 'a\nb', last: '1' }, { key: 'loss', last: '0.5' }], [
+      { key: 'key', title: 'key' },
+      { key: 'last', title: 'last', align: 'right' },
+    ]);
+    expect(out.split('\n')).toEqual(['KEY   LAST', 'a\\nb     1', 'loss   0.5', '']);
+  });
+});
