@@ -83,13 +83,13 @@ const url = await new Promise((resolve, reject) => {
   server.once('exit', (c) => reject(new Error(`server exited ${c}`)));
 });
 
-/** CPU seconds the server process has used so far (user + system, from /proc). */
+/** CPU seconds the server process has used so far, in user space and in the kernel (from /proc). */
 function serverCpuSeconds() {
   try {
     const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s on Linux)
+    return { user: Number(fields[11]) / 100, kernel: Number(fields[12]) / 100 }; // utime, stime in clock ticks (100/s on Linux)
   } catch {
-    return NaN;
+    return { user: NaN, kernel: NaN };
   }
 }
 
@@ -125,6 +125,7 @@ async function overHttp(batch, form, withLatency = true) {
   const client0 = process.cpuUsage();
   const busy = await load(requests, connections, seconds);
   const client = process.cpuUsage(client0);
+  const cpu1 = serverCpuSeconds();
   const total = busy.requestsPerSecond * seconds;
   const figures = {
     requestsPerSecond: round(busy.requestsPerSecond),
@@ -133,7 +134,8 @@ async function overHttp(batch, form, withLatency = true) {
     p99Ms: busy.p99Ms,
     bodyBytes: requests[0].body.length,
     // Where the 2 cores went, per request: the server process (HTTP, parsing, onnxruntime) and the load generator.
-    serverCpuMsPerRequest: round(((serverCpuSeconds() - cpu0) * 1000) / total, 3),
+    serverCpuMsPerRequest: round(((cpu1.user + cpu1.kernel - cpu0.user - cpu0.kernel) * 1000) / total, 3),
+    serverKernelCpuMsPerRequest: round(((cpu1.kernel - cpu0.kernel) * 1000) / total, 3),
     loadGeneratorCpuMsPerRequest: round((client.user + client.system) / 1000 / total, 3),
   };
   if (withLatency) {
