@@ -156,6 +156,34 @@ describe('first use', () => {
     expect((await wb(home, ['run', 'show', run!.id])).stdout).toContain('  note = line one\\nline two\n');
   });
 
+  test('wb run compare puts runs side by side, in a table and as JSON', async () => {
+    expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
+    const log = (pairs: string) => `import workbench as wb\nfor k, v in [${pairs}]:\n    wb.log_metric(k, v, step=0)\n`;
+    await writeFile(path.join(home, 'a.py'), log('("loss", 0.5), ("loss", 0.25)'));
+    await writeFile(path.join(home, 'b.py'), log('("loss", 0.75), ("acc", float("nan"))'));
+    const ids: string[] = [];
+    for (const [name, file, lr] of [['small', 'a.py', '0.01'], ['big', 'b.py', '0.1']] as const) {
+      const r = await wb(home, ['run', '--project', 'p', '--name', name, '--param', `lr=${lr}`, '--param', 'seed=1', '--json', '--', 'python3', file]);
+      expect(r.code, r.stderr).toBe(0);
+      ids.push((JSON.parse(r.stdout) as { id: string }).id);
+    }
+    const out = (await wb(home, ['run', 'compare', ...ids])).stdout;
+    expect(out).toMatch(/^RUN +SMALL +BIG$/m);
+    expect(out).toMatch(/^lr +0\.01 +0\.1 +≠$/m);
+    expect(out).toMatch(/^seed +1 +1$/m);
+    expect(out).toMatch(/^acc +- +NaN$/m);
+    expect(out).toMatch(/^loss +0\.25 +0\.75$/m);
+    expect((await wb(home, ['run', 'compare', ...ids, '--agg', 'max'])).stdout).toMatch(/^loss +0\.5 +0\.75$/m);
+    const json = await wbJson<{ runs: Array<{ id: string }>; params: unknown[]; metrics: unknown[] }>(home, ['run', 'compare', ...ids.map((id) => id.slice(0, 16))]);
+    expect(json.runs.map((r) => r.id)).toEqual(ids);
+    expect(json.params).toEqual([{ key: 'lr', values: [0.01, 0.1], differs: true }, { key: 'seed', values: [1, 1], differs: false }]);
+    expect(json.metrics).toEqual([{ key: 'acc', values: [null, 'NaN'] }, { key: 'loss', values: [0.25, 0.75] }]);
+    const one = await wb(home, ['run', 'compare', ids[0]!]);
+    expect(one.code).toBe(2);
+    expect(one.stderr).toContain('compare takes 2 to 20 runs');
+    expect((await wb(home, ['run', 'compare', ids[0]!, ids[1]!, '--agg', 'mean'])).code).toBe(2);
+  });
+
   test('a run that was resumed shows its attempt and how to resume a failed one', async () => {
     expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
     expect((await wb(home, ['run', '--project', 'p', '--quiet', '--', process.execPath, '-e', 'process.exit(3)'])).code).toBe(1);

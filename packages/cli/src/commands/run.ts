@@ -300,6 +300,47 @@ export function registerRun(program: Command): void {
     );
 
   run
+    .command('compare <ids...>')
+    .description('runs side by side: status, params (≠ where they differ) and metric summaries')
+    .option('--agg <which>', 'which summary of each metric: last, min or max', 'last')
+    .option('--json', 'print JSON')
+    .action(async (ids: string[], opts: { agg: string; json?: boolean }, cmd: Command) =>
+      withWorkspace(cmd, async (ws) => {
+        const { Runs, invalid } = await import('@workbench/core');
+        if (ids.length < 2 || ids.length > 20) throw invalid(`compare takes 2 to 20 runs, got ${ids.length}`, 'wb run compare ID1 ID2 … (ids or their first 4+ characters, from wb run list)');
+        const agg = opts.agg;
+        if (agg !== 'last' && agg !== 'min' && agg !== 'max') throw invalid(`--agg must be last, min or max, not '${agg}'`);
+        const runs = await Promise.all(ids.map((id) => new Runs(ws).get(id)));
+        const same = (values: unknown[]) => values.every((x) => JSON.stringify(x) === JSON.stringify(values[0]));
+        const paramKeys = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort();
+        const metricKeys = [...new Set(runs.flatMap((r) => (r.metrics ?? []).map((m) => m.key)))].sort();
+        // undefined: the run never recorded it (shown '-'); a NaN metric stays NaN.
+        const params = paramKeys.map((key) => {
+          const values = runs.map((r) => (Object.prototype.hasOwnProperty.call(r.params, key) ? r.params[key] : undefined));
+          return { key, values, differs: !same(values) };
+        });
+        const metrics = metricKeys.map((key) => ({ key, values: runs.map((r) => r.metrics?.find((m) => m.key === key)?.[agg]) }));
+        if (opts.json) {
+          return printJson({
+            runs: runs.map((r) => ({ id: r.id, name: r.name, project: r.projectName, status: r.status, attempt: r.attempt })),
+            agg,
+            params: params.map((p) => ({ ...p, values: p.values.map((v) => (v === undefined ? null : v)) })),
+            // A summary is null only when the value was NaN (SQLite keeps NaN as NULL): write it as "NaN".
+            metrics: metrics.map((m) => ({ ...m, values: m.values.map((v) => (v === undefined ? null : v === null ? Number.NaN : v)) })),
+          });
+        }
+        const cols = (title: string) => [{ key: 'k', title }, ...runs.map((r, i) => ({ key: `r${i}`, title: r.name, align: 'right' as const })), { key: 'd', title: '' }];
+        const row = (k: string, values: string[], differs: boolean) => ({ k: visible(k), ...Object.fromEntries(values.map((v, i) => [`r${i}`, v])), d: differs ? '≠' : '' });
+        const out = [
+          table([row('id', runs.map((r) => r.id), false), row('project', runs.map((r) => r.projectName ?? ''), !same(runs.map((r) => r.projectName ?? ''))), row('status', runs.map((r) => r.status), !same(runs.map((r) => r.status)))], cols('run')),
+        ];
+        if (params.length) out.push(table(params.map((p) => row(p.key, p.values.map((v) => (v === undefined ? '-' : typeof v === 'string' ? v : JSON.stringify(v))), p.differs)), cols('param')));
+        if (metrics.length) out.push(table(metrics.map((m) => row(m.key, m.values.map((v) => (v === undefined ? '-' : num(v))), false)), cols(`metric (${agg})`)));
+        process.stdout.write(out.join('\n'));
+      }),
+    );
+
+  run
     .command('metrics <id>')
     .description("a run's metric summaries, or one metric's points with --key")
     .option('-k, --key <key>', 'print the points of this metric')
