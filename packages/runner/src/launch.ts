@@ -42,6 +42,9 @@ export async function prepareRun(ws: Workspace, input: StartRunInput): Promise<P
   if (!!input.command?.length === !!input.template) {
     throw invalid(input.template ? 'give either a template or a command, not both' : 'nothing to run', 'wb run --project P -- python3 train.py, or wb run --project P --template tabular-sklearn');
   }
+  // The folder is stored with the run and reused by resume, possibly from another process:
+  // a relative one would mean a different folder there.
+  if (input.cwd !== undefined && !path.isAbsolute(input.cwd)) throw invalid(`the working folder '${input.cwd}' is not an absolute path`, 'give the absolute path of a folder on the machine that runs it');
   let command = input.command ?? [];
   let params = input.params ?? {};
   let templateDir: string | null = null;

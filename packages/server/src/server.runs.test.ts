@@ -326,6 +326,25 @@ describe('runs over HTTP and WebSocket', () => {
     expect(bad.status).toBe(400);
     expect((await t.api('/runs', { method: 'POST', json: { project: 'nope', command: ['x'] } })).status).toBe(404);
   });
+
+  it('refuses a relative working folder and param or tag names that are empty or hold control characters, recording no run', async () => {
+    const before = (await t.json('/runs?limit=10000')).total;
+    for (const [body, message] of [
+      [{ cwd: '../../' }, 'is not an absolute path'],
+      [{ params: { '': 1 } }, 'a param name must be 1-256 characters'],
+      [{ params: { 'a\nb': 1 } }, 'a param name must not contain control characters'],
+      [{ tags: { 'x\ty': 'v' } }, 'a tag name must not contain control characters'],
+    ] as const) {
+      const res = await t.api('/runs', { method: 'POST', json: { project: 'p', command: [node, '-e', '1'], ...body } });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect((await res.json()).error.message).toContain(message);
+    }
+    expect((await t.json('/runs?limit=10000')).total).toBe(before);
+    const r = await t.json('/runs', { method: 'POST', json: { project: 'p', command: [node, '-e', '1'] } });
+    const tag = await t.api(`/runs/${r.id}/tags`, { method: 'PATCH', json: { tags: { 'a\rb': 'v' } } });
+    expect(tag.status).toBe(400);
+    expect((await tag.json()).error.message).toContain('a tag name must not contain control characters');
+  });
 });
 
 describe('the run queue', () => {

@@ -59,6 +59,15 @@ function paramNum(v: unknown): number | null {
   return null;
 }
 
+/** The rule the run protocol applies to keys, for params and tags that arrive another way (CLI, API). */
+function checkKeys(kind: 'param' | 'tag', values: Record<string, unknown> | undefined): void {
+  for (const key of Object.keys(values ?? {})) {
+    if (key.length === 0 || key.length > 256) throw invalid(`a ${kind} name must be 1-256 characters, got ${key.length}`, `e.g. --${kind} lr=0.01`);
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x1f\x7f]/.test(key)) throw invalid(`a ${kind} name must not contain control characters (newline, tab, …): ${JSON.stringify(key).slice(0, 60)}`);
+  }
+}
+
 const FILTER = /^(param|metric):([^<>=!]+?)(?::(last|min|max))?\s*(<=|>=|!=|=|<|>)\s*(.*)$/;
 
 /** Runs: creation, the single status writer, listing at scale, and batched ingest. */
@@ -107,6 +116,8 @@ export class Runs {
       if (!projectIds.has(input.project)) projectIds.set(input.project, await projects.resolve(input.project));
       const name = input.name;
       if (name !== undefined && (name.length === 0 || name.length > 200 || /[\n\r]/.test(name))) throw invalid('a run name must be 1-200 characters on one line');
+      checkKeys('param', input.params);
+      checkKeys('tag', input.tags);
     }
     // The creating process supervises the run (until it hands it on), so a crash between
     // creation and start still leaves a run that recoverOrphans can mark lost.
@@ -421,6 +432,7 @@ export class Runs {
   }
 
   async setTags(ref: string, tags: Record<string, string>): Promise<Run> {
+    checkKeys('tag', tags);
     const r = await this.row(ref);
     await this.ws.db.transaction().execute(async (trx) => {
       await this.writeTags(trx, r.id, tags);
