@@ -16,16 +16,16 @@ export function registerServeModel(program: Command): void {
 Examples:
   wb serve-model fraud-classifier@production --port 8080
   curl -s localhost:8080/predict -H 'content-type: application/json' -d '{"rows": [{"amount": 12.5, …}]}'
-  curl -s localhost:8080/predict -H 'content-type: application/octet-stream' \
+  curl -s localhost:8080/predict -H 'content-type: application/octet-stream' \\
        -H 'accept: application/octet-stream' --data-binary @rows.f32 -o logits.f32
 
 Routes: GET /health, GET /v1/models, POST /v1/models/<name>/predict, POST /predict (one model).
-Requests are checked against the input signature recorded at registration. Binary requests
-(ONNX models): little-endian float32 rows in the recorded column order; with
-Accept: application/octet-stream the answer is the first output's raw values (?output=NAME for
-another), its shape in X-Output-Shape. A pickled
-scikit-learn model runs in a supervised Python worker (WB_PYTHON, default /usr/bin/python3),
-restarted if it dies; unpickling runs the pickle's code, so serve only your own models.`,
+Requests are checked against the input signature recorded at registration.
+Binary requests (ONNX models): little-endian float32 rows in the recorded column order; with
+Accept: application/octet-stream the answer is the first output's raw values (?output=NAME
+for another), its shape in X-Output-Shape. A pickled scikit-learn model (JSON only) runs in a
+supervised Python worker (WB_PYTHON, default /usr/bin/python3), restarted if it dies;
+unpickling runs the pickle's code, so serve only your own models.`,
     )
     .action(async (refs: string[], opts: { port: string; host: string; threads: string; json?: boolean }, cmd: Command) => {
       const { openWorkspace } = await import('../context.js');
