@@ -184,6 +184,23 @@ describe('first use', () => {
     expect((await wb(home, ['run', 'compare', ids[0]!, ids[1]!, '--agg', 'mean'])).code).toBe(2);
   });
 
+  test('dataset import and project show count in words and line their lists up in columns', async () => {
+    expect((await wb(home, ['project', 'create', 'fraud-detection'])).code).toBe(0);
+    await writeFile(path.join(home, 'transactions.csv'), csv);
+    const imported = await wb(home, ['dataset', 'import', './transactions.csv', '--project', 'fraud-detection', '--name', 'transactions']);
+    expect(imported.stdout).toContain('into fraud-detection: 1 file, ');
+    for (const name of ['a', 'longer-name']) expect((await wb(home, ['run', '--project', 'fraud-detection', '--name', name, '--quiet', '--', process.execPath, '-e', '1'])).code).toBe(0);
+    const shown = (await wb(home, ['project', 'show', 'fraud-detection'])).stdout;
+    expect(shown).toContain('  2 runs, 1 dataset\n');
+    expect(shown).toMatch(/^ {2}DATASET +SHA256 +FILES +SIZE$/m);
+    expect(shown).toMatch(/^ {2}transactions@1 +[0-9a-f]{12} +1 file +\d+ B$/m);
+    const runLines = shown.slice(shown.indexOf('latest runs (2 of 2):')).split('\n').slice(1, 4);
+    expect(runLines[0]).toMatch(/^ {2}ID +STATUS +NAME +CREATED$/);
+    // Every row's name starts in the same column as the NAME header.
+    const col = runLines[0]!.indexOf('NAME');
+    expect(runLines.slice(1).map((l) => l.slice(col).split(' ')[0])).toEqual(['longer-name', 'a']);
+  });
+
   test('a run that was resumed shows its attempt and how to resume a failed one', async () => {
     expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
     expect((await wb(home, ['run', '--project', 'p', '--quiet', '--', process.execPath, '-e', 'process.exit(3)'])).code).toBe(1);

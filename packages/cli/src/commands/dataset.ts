@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { withWorkspace } from '../context.js';
 import { intOption } from '../options.js';
-import { ago, bytes, printJson, table } from '../output.js';
+import { ago, bytes, count, printJson, table } from '../output.js';
 
 const collect = (v: string, prev: string[]) => prev.concat([v]);
 
@@ -37,7 +37,7 @@ export function registerDataset(program: Command): void {
           process.stdout.write(`unchanged: ${d.name}@${d.version} already holds this content (sha256 ${d.fingerprint}); nothing new stored\n`);
         } else {
           process.stdout.write(
-            `imported ${d.name}@${d.version} into ${opts.project}: ${d.fileCount} file(s), ${bytes(d.size)}, sha256 ${d.fingerprint}\n` +
+            `imported ${d.name}@${d.version} into ${opts.project}: ${count(d.fileCount, 'file')}, ${bytes(d.size)}, sha256 ${d.fingerprint}\n` +
               (res.bytesStored < d.size ? `  ${bytes(d.size - res.bytesStored)} was already in the store (deduplicated)\n` : '') +
               `next: wb run --project ${opts.project} --dataset ${d.name} -- python3 train.py\n`,
           );
@@ -92,7 +92,7 @@ export function registerDataset(program: Command): void {
           `dataset ${d.name}@${d.version} (${d.id})`,
           `  kind         ${d.kind}`,
           `  fingerprint  sha256:${d.fingerprint}`,
-          `  size         ${bytes(d.size)} in ${d.fileCount} file(s)`,
+          `  size         ${bytes(d.size)} in ${count(d.fileCount, 'file')}`,
           `  source       ${d.sourcePath}`,
           `  imported     ${d.createdAt}`,
           '',

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { withWorkspace } from '../context.js';
-import { ago, printJson, table } from '../output.js';
+import { ago, bytes, count, printJson, table } from '../output.js';
 
 export function registerProject(program: Command): void {
   const project = program.command('project').description('create, list and manage projects');
@@ -60,9 +60,16 @@ export function registerProject(program: Command): void {
         const p = await new Projects(ws).get(ref);
         const [runs, datasets] = await Promise.all([new Runs(ws).list({ project: p.id, limit: 10 }), new Datasets(ws).list({ project: p.id })]);
         if (opts.json) return printJson({ ...p, datasets, runs: runs.runs });
-        const out = [`project ${p.name} (${p.id})`, p.description ? `  ${p.description}` : null, `  created ${p.createdAt}`, `  ${p.runCount} run(s), ${p.datasetCount} dataset(s)`, ''];
-        if (datasets.length) out.push('datasets:', ...datasets.map((d) => `  ${d.name}@${d.version}  ${d.fingerprint.slice(0, 12)}  ${d.fileCount} file(s)`), '');
-        if (runs.runs.length) out.push(`latest runs (of ${runs.total}):`, ...runs.runs.map((r) => `  ${r.id}  ${r.status.padEnd(9)}  ${r.name}  ${ago(r.createdAt)}`));
+        const out = [`project ${p.name} (${p.id})`, p.description ? `  ${p.description}` : null, `  created ${p.createdAt}`, `  ${count(p.runCount ?? 0, 'run')}, ${count(p.datasetCount ?? 0, 'dataset')}`, ''];
+        const indent = (text: string) => text.replace(/^/gm, '  ').trimEnd();
+        if (datasets.length) {
+          const rows = datasets.map((d) => ({ ref: `${d.name}@${d.version}`, sha: d.fingerprint.slice(0, 12), files: count(d.fileCount, 'file'), size: bytes(d.size) }));
+          out.push('datasets:', indent(table(rows, [{ key: 'ref', title: 'dataset' }, { key: 'sha', title: 'sha256' }, { key: 'files', title: 'files', align: 'right' }, { key: 'size', title: 'size', align: 'right' }])), '');
+        }
+        if (runs.runs.length) {
+          const rows = runs.runs.map((r) => ({ id: r.id, status: r.status, name: r.name, created: ago(r.createdAt) }));
+          out.push(`latest runs (${runs.runs.length} of ${runs.total}):`, indent(table(rows, [{ key: 'id', title: 'id' }, { key: 'status', title: 'status' }, { key: 'name', title: 'name' }, { key: 'created', title: 'created' }])));
+        }
         process.stdout.write(out.filter((l) => l !== null).join('\n') + '\n');
       }),
     );
