@@ -10,5 +10,7 @@ describe('terminal output', () => {
       { key: 'last', title: 'last', align: 'right' },
     ]);
     expect(out.split('\n')).toEqual(['KEY   LAST', 'a\\nb     1', 'loss   0.5', '']);
+    // A column title from data (a CSV header in a preview) too.
+    expect(table([{ 'x\ny': 1 }], [{ key: 'x\ny', title: 'x\ny' }])).toBe('X\\nY\n1\n');
   });
 });

@@ -2,7 +2,8 @@
 export function table(rows: Array<Record<string, unknown>>, columns: Array<{ key: string; title: string; align?: 'right' }>): string {
   if (rows.length === 0) return '';
   const cells = rows.map((r) => columns.map((c) => (r[c.key] == null ? '' : visible(String(r[c.key])))));
-  const widths = columns.map((c, i) => Math.min(60, Math.max(c.title.length, ...cells.map((row) => row[i]!.length))));
+  const titles = columns.map((c) => visible(c.title.toUpperCase()));
+  const widths = columns.map((_c, i) => Math.min(60, Math.max(titles[i]!.length, ...cells.map((row) => row[i]!.length))));
   const fmt = (vals: string[]) =>
     vals
       .map((v, i) => {
@@ -12,7 +13,7 @@ export function table(rows: Array<Record<string, unknown>>, columns: Array<{ key
       })
       .join('  ')
       .trimEnd();
-  return [fmt(columns.map((c) => c.title.toUpperCase())), ...cells.map(fmt)].join('\n') + '\n';
+  return [fmt(titles), ...cells.map(fmt)].join('\n') + '\n';
 }
 
 /** A newline or tab inside a value (a tag, a name from an older workspace) would split its row: show it escaped. */

@@ -84,6 +84,16 @@ describe('csv and tsv', () => {
   test('empty file', async () => {
     expect(await previewFile(await file('empty.csv', ''))).toEqual({ format: 'csv', file: 'empty.csv', columns: [], rows: [], truncated: false });
   });
+
+  test('a binary file named .csv or .jsonl (gzip, UTF-16) is refused instead of shown as garbage', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const gz = gzipSync(Buffer.from('a,b\n1,2\n'));
+    await expect(previewFile(await file('data.csv', gz))).rejects.toMatchObject({ code: 'INVALID_INPUT', message: "'data.csv' is not CSV text: it holds binary bytes (NUL) near the start" });
+    await expect(previewFile(await file('utf16.tsv', Buffer.from('a\tb\n1\t2\n', 'utf16le')))).rejects.toMatchObject({ hint: expect.stringContaining('UTF-16') });
+    await expect(previewFile(await file('x.jsonl', Buffer.concat([Buffer.from('{"a":1}\n'), Buffer.from([0, 1, 2])])))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    // Latin-1 bytes are not UTF-8 but hold no NUL: still previewed.
+    expect((await previewFile(await file('latin1.csv', Buffer.from('name\ncaf\xe9\n', 'latin1')))).rows).toHaveLength(1);
+  });
 });
 
 describe('jsonl', () => {

@@ -72,6 +72,7 @@ export async function previewFile(absPath: string, opts: PreviewOptions = {}): P
     throw fromSystemError(err, `previewing ${name}`);
   }
   const maxBytes = Math.max(1, opts.maxBytes ?? PREVIEW_MAX_BYTES);
+  if (format !== 'parquet') await assertText(absPath, name, format);
   switch (format) {
     case 'csv':
     case 'tsv':
@@ -80,6 +81,26 @@ export async function previewFile(absPath: string, opts: PreviewOptions = {}): P
       return previewJsonl(absPath, name, size, limit, maxBytes);
     case 'parquet':
       return previewParquet(absPath, name, limit);
+  }
+}
+
+/**
+ * A text preview of a binary file (a gzip or zip renamed .csv, a UTF-16 export) prints screens
+ * of garbage: a NUL byte near the start, which UTF-8 text never holds, says it is not text.
+ */
+async function assertText(file: string, name: string, format: PreviewFormat): Promise<void> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(file, 'r');
+    const buf = Buffer.alloc(8192);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    if (buf.subarray(0, bytesRead).includes(0)) {
+      throw invalid(`'${name}' is not ${format.toUpperCase()} text: it holds binary bytes (NUL) near the start`, 'it may be compressed (gzip, zip) or saved as UTF-16: previews read plain UTF-8 CSV, TSV and JSON Lines, and Parquet');
+    }
+  } catch (err) {
+    throw fromSystemError(err, `previewing ${name}`);
+  } finally {
+    await fh?.close().catch(() => {});
   }
 }
 
