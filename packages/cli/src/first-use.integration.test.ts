@@ -201,6 +201,44 @@ describe('first use', () => {
     expect(runLines.slice(1).map((l) => l.slice(col).split(' ')[0])).toEqual(['longer-name', 'a']);
   });
 
+  test('small wording: plan hints fit their flag, --all asks for --key, a failed run states its exit code once', async () => {
+    await writeFile(path.join(home, 'config.json'), JSON.stringify({ model_type: 'llama', hidden_size: 256, intermediate_size: 512, num_attention_heads: 4, num_key_value_heads: 2, num_hidden_layers: 2, vocab_size: 1000 }));
+    const batch = await wb(home, ['plan', 'config.json', '--batch', '0']);
+    expect(batch.code).toBe(2);
+    expect(batch.stderr).toContain("--batch must be a positive whole number");
+    expect(batch.stderr).toContain('hint: e.g. --batch 4\n');
+    expect((await wb(home, ['plan', 'config.json', '--context', 'NaN'])).stderr).toContain('hint: e.g. --context 32k\n');
+
+    expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
+    const r = await wb(home, ['run', '--project', 'p', '--json', '--', 'python3', '-c', 'import workbench as wb, sys; wb.log_metric("loss", 1.0); sys.exit(3)']);
+    expect(r.code).toBe(1);
+    const id = (JSON.parse(r.stdout) as { id: string }).id;
+    const all = await wb(home, ['run', 'metrics', id, '--all']);
+    expect(all.code).toBe(2);
+    expect(all.stderr).toContain(`hint: wb run metrics ${id} --key loss --all`);
+    const shown = (await wb(home, ['run', 'show', id])).stdout;
+    expect(shown).toMatch(/status {5}failed — exited with code 3\n/);
+  });
+
+  test('the README path: template run, register, promote, export and verify, with the counts the two commands print agreeing', async () => {
+    expect((await wb(home, ['project', 'create', 'fraud-detection'])).code).toBe(0);
+    const rows = ['amount,hour,is_fraud', ...Array.from({ length: 40 }, (_, i) => `${(i * 37) % 1000},${i % 24},${i % 3 === 0 ? 1 : 0}`)].join('\n') + '\n';
+    await writeFile(path.join(home, 'transactions.csv'), rows);
+    expect((await wb(home, ['dataset', 'import', './transactions.csv', '--project', 'fraud-detection', '--name', 'transactions'])).code).toBe(0);
+    const run = await wb(home, ['run', '--project', 'fraud-detection', '--template', 'tabular-sklearn', '--dataset', 'transactions', '--param', 'target=is_fraud', '--param', 'folds=2', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const id = (JSON.parse(run.stdout) as { id: string }).id;
+    expect((await wb(home, ['model', 'register', '--run', id, '--artifact', 'model.pkl', '--name', 'fraud-classifier'])).code).toBe(0);
+    expect((await wb(home, ['model', 'promote', 'fraud-classifier', '1', '--to', 'production', '--reason', 'first'])).code).toBe(0);
+    const exported = await wb(home, ['export', 'fraud-classifier@production', '--format', 'zip', '--out', 'bundle.zip']);
+    expect(exported.code, exported.stderr).toBe(0);
+    const files = /\((?:[\d.]+ \w+): (\d+) files and manifest\.json\)/.exec(exported.stdout)?.[1];
+    expect(files, exported.stdout).toBeDefined();
+    const verified = await wb(home, ['export', 'verify', 'bundle.zip']);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toBe(`ok: fraud-classifier@1, ${files} files match the manifest\n`);
+  });
+
   test('a run that was resumed shows its attempt and how to resume a failed one', async () => {
     expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
     expect((await wb(home, ['run', '--project', 'p', '--quiet', '--', process.execPath, '-e', 'process.exit(3)'])).code).toBe(1);

@@ -44,7 +44,7 @@ server (python3 server.py, with the scikit-learn version the run trained with pi
           }
         } else r = await exportDocker(src, out);
         if (opts.json) return printJson({ out: r.out, bytes: r.bytes, format: opts.format, model: r.manifest.model, files: r.manifest.files });
-        process.stdout.write(`exported ${v.modelName}@${v.version} (${v.stage}) to ${r.out} (${bytes(r.bytes)}, ${r.manifest.files.length + 1} files)\n`);
+        process.stdout.write(`exported ${v.modelName}@${v.version} (${v.stage}) to ${r.out} (${bytes(r.bytes)}: ${r.manifest.files.length} files and manifest.json)\n`);
         process.stdout.write(opts.format === 'zip' ? `start it: unzip ${r.out} -d model && cd model && ${r.manifest.start}\n` : `build it: docker build -t ${v.modelName.toLowerCase()}:${v.version} ${r.out}\n`);
       });
     });

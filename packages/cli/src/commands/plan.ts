@@ -24,7 +24,9 @@ interface PlanOpts {
 export function parseCount(v: string, what: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([km]?)$/i.exec(v.trim());
   const n = m ? Number(m[1]) * (m[2]?.toLowerCase() === 'k' ? 1024 : m[2]?.toLowerCase() === 'm' ? 1024 * 1024 : 1) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw Object.assign(new Error(`${what} must be a positive whole number like 4096, 32k or 1m; got '${v}'`), { code: 'INVALID_INPUT', exitCode: 2, hint: `e.g. --${what} 32k` });
+  // The example fits the flag: a context of 32k is common, a batch or GPU count of 32k is not.
+  const example = ({ context: '32k', ubatch: '512', batch: '4', gpus: '2' } as Record<string, string>)[what] ?? '4096';
+  if (!Number.isSafeInteger(n) || n < 1) throw Object.assign(new Error(`--${what} must be a positive whole number (4096, 32k and 1m are read as counts); got '${v}'`), { code: 'INVALID_INPUT', exitCode: 2, hint: `e.g. --${what} ${example}` });
   return n;
 }
 

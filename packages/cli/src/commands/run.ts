@@ -230,7 +230,7 @@ export function registerRun(program: Command): void {
         if (opts.json) return printJson({ ...r, artifacts });
         const lines = [
           `run ${r.id}  ${r.name}  (${r.projectName})`,
-          `  status     ${r.status}${r.statusReason ? ` — ${r.statusReason}` : ''}${r.exitCode !== null ? ` (exit ${r.exitCode})` : ''}`,
+          `  status     ${r.status}${r.statusReason ? ` — ${r.statusReason}` : ''}${r.exitCode !== null && !r.statusReason?.includes(`code ${r.exitCode}`) ? ` (exit ${r.exitCode})` : ''}`,
           `  command    ${r.template ? `template ${r.template}: ` : ''}${r.command.join(' ')}`,
           `  created    ${r.createdAt}`,
           r.startedAt ? `  started    ${r.startedAt}  (${runDuration(r)})` : null,
@@ -348,9 +348,10 @@ export function registerRun(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { key?: string; all?: boolean; json?: boolean }, cmd: Command) =>
       withWorkspace(cmd, async (ws) => {
-        const { Runs, readSeries, readRawSeries, notFound } = await import('@workbench/core');
+        const { Runs, readSeries, readRawSeries, notFound, invalid } = await import('@workbench/core');
         const { toWireNumber } = await import('@workbench/api');
         const r = await new Runs(ws).get(id);
+        if (opts.all && !opts.key) throw invalid('--all lists the points of one metric: give it with --key', `wb run metrics ${r.id} --key ${r.metrics?.[0]?.key ?? 'loss'} --all`);
         if (!opts.key) {
           const ms = r.metrics ?? [];
           if (opts.json) return printJson(ms.map((m) => ({ ...m, last: m.last })));
