@@ -78,6 +78,17 @@ describe('runs', () => {
     await expect(runs.list({ sort: 'color' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 
+  test('a run asked for by its name, or by too short a prefix, gets a hint with the id', async () => {
+    const runs = new Runs(ws);
+    const one = await runs.create({ project: 'p', name: 'baseline', command: ['x'] });
+    await expect(runs.get('baseline')).rejects.toMatchObject({ code: 'NOT_FOUND', hint: `'baseline' is the name of run ${one.id} (p); runs are named by id: wb run show ${one.id}` });
+    await runs.create({ project: 'p', name: 'sweep 1', command: ['x'] });
+    await runs.create({ project: 'p', name: 'sweep 1', command: ['x'] });
+    await expect(runs.get('sweep 1')).rejects.toMatchObject({ hint: "several runs are named 'sweep 1'; runs are named by id: wb run list --name 'sweep 1'" });
+    await expect(runs.get('01m')).rejects.toMatchObject({ hint: 'give at least 4 characters of the run id: see wb run list' });
+    await expect(runs.get('zzzzzz')).rejects.toMatchObject({ hint: 'see wb run list' });
+  });
+
   test('an ordering filter against NaN is refused; text is ordered against text only', async () => {
     const runs = new Runs(ws);
     const num = await runs.create({ project: 'p', command: ['x'], params: { lr: 0.01, day: 3 } });

@@ -199,17 +199,39 @@ export class Runs {
     }
   }
 
-  /** A run by id or by a unique id prefix (at least 4 characters). */
-  async row(ref: string, opts: { deleted?: boolean } = {}): Promise<Row> {
-    if (!/^[0-9a-z]{4,26}$/.test(ref)) throw notFound('run', ref, 'runs are named by their id (or its first characters): see wb run list');
-    const rows = await this.ws.db
+  /**
+   * Runs are named by id, but a new user types the name they gave (`wb run show baseline`):
+   * point at the id(s) rather than say only "not found".
+   */
+  private async notFoundHint(ref: string, deleted: boolean): Promise<string> {
+    const named = await this.ws.db
       .selectFrom('runs')
-      .selectAll()
-      .where((eb) => (ref.length === 18 ? eb('id', '=', ref) : eb('id', '>=', ref).and('id', '<', ref + '~')))
-      .where('deleted_at', opts.deleted ? 'is not' : 'is', null)
+      .innerJoin('projects', 'projects.id', 'runs.project_id')
+      .select(['runs.id', 'projects.name as project'])
+      .where('runs.name', '=', ref)
+      .where('runs.deleted_at', deleted ? 'is not' : 'is', null)
+      .orderBy('runs.id', 'desc')
       .limit(2)
       .execute();
-    if (rows.length === 0) throw notFound(opts.deleted ? 'deleted run' : 'run', ref, 'see wb run list');
+    const cmd = deleted ? 'wb run restore' : 'wb run show';
+    if (named.length === 1) return `'${ref}' is the name of run ${named[0]!.id} (${named[0]!.project}); runs are named by id: ${cmd} ${named[0]!.id}`;
+    const arg = /^[\w.@:/-]+$/.test(ref) ? ref : `'${ref.replace(/'/g, `'\\''`)}'`;
+    if (named.length > 1) return `several runs are named '${ref}'; runs are named by id: wb run list --name ${arg}${deleted ? ' --deleted' : ''}`;
+    return /^[0-9a-z]{1,3}$/.test(ref) ? 'give at least 4 characters of the run id: see wb run list' : 'see wb run list';
+  }
+
+  /** A run by id or by a unique id prefix (at least 4 characters). */
+  async row(ref: string, opts: { deleted?: boolean } = {}): Promise<Row> {
+    const rows = /^[0-9a-z]{4,26}$/.test(ref)
+      ? await this.ws.db
+          .selectFrom('runs')
+          .selectAll()
+          .where((eb) => (ref.length === 18 ? eb('id', '=', ref) : eb('id', '>=', ref).and('id', '<', ref + '~')))
+          .where('deleted_at', opts.deleted ? 'is not' : 'is', null)
+          .limit(2)
+          .execute()
+      : [];
+    if (rows.length === 0) throw notFound(opts.deleted ? 'deleted run' : 'run', ref, await this.notFoundHint(ref, opts.deleted ?? false));
     if (rows.length > 1) throw new UserError('AMBIGUOUS', `more than one run id starts with '${ref}'`, { hint: 'type more characters of the id' });
     return rows[0]!;
   }
