@@ -239,6 +239,14 @@ describe('first use', () => {
     expect(verified.stdout).toBe(`ok: fraud-classifier@1, ${files} files match the manifest\n`);
   });
 
+  test('wb gc says what --older-than left alone, and a dry run says what it would free', async () => {
+    expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
+    expect((await wb(home, ['project', 'delete', 'p'])).code).toBe(0);
+    expect((await wb(home, ['gc', '--older-than', '3'])).stdout).toBe('nothing in the trash was deleted more than 3 days ago\nremoved 0 unreferenced blobs, freeing 0 B\n');
+    const dry = (await wb(home, ['gc', '--dry-run'])).stdout;
+    expect(dry).toMatch(/^would remove from the trash:\n {2}project p \(\w+\)\nwould remove 0 unreferenced blobs, which would free 0 B\n$/);
+  });
+
   test('a run that was resumed shows its attempt and how to resume a failed one', async () => {
     expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
     expect((await wb(home, ['run', '--project', 'p', '--quiet', '--', process.execPath, '-e', 'process.exit(3)'])).code).toBe(1);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { withWorkspace } from '../context.js';
 import { intOption, numberOption } from '../options.js';
-import { bytes, printJson, table } from '../output.js';
+import { bytes, count, printJson, table } from '../output.js';
 
 export function registerTemplate(program: Command): void {
   const template = program.command('template').description('built-in training templates');
@@ -52,7 +52,8 @@ export function registerGc(program: Command): void {
     .action(async (opts: { olderThan: string; dryRun?: boolean; json?: boolean }, cmd: Command) =>
       withWorkspace(cmd, async (ws) => {
         const { purge } = await import('@workbench/core');
-        const res = await purge(ws, { olderThanDays: numberOption(opts.olderThan, '--older-than', 0) ?? 0, dryRun: opts.dryRun ?? false });
+        const olderThanDays = numberOption(opts.olderThan, '--older-than', 0) ?? 0;
+        const res = await purge(ws, { olderThanDays, dryRun: opts.dryRun ?? false });
         if (opts.json) return printJson(res);
         const verb = opts.dryRun ? 'would remove' : 'removed';
         const items = [
@@ -63,8 +64,8 @@ export function registerGc(program: Command): void {
           ...res.modelVersions.map((v) => `  model version ${v.version} of ${v.modelId}`),
         ];
         process.stdout.write(
-          (items.length ? `${verb} from the trash:\n${items.join('\n')}\n` : 'the trash is empty\n') +
-            `${verb} ${res.blobsRemoved} unreferenced blob(s), ${bytes(res.bytesFreed)} freed${res.blobsKept ? `; ${res.blobsKept} unreferenced blob(s) written in the last 10 minutes kept (an import may be claiming them)` : ''}\n` +
+          (items.length ? `${verb} from the trash:\n${items.join('\n')}\n` : olderThanDays > 0 ? `nothing in the trash was deleted more than ${olderThanDays} days ago\n` : 'the trash is empty\n') +
+            `${verb} ${count(res.blobsRemoved, 'unreferenced blob')}, ${opts.dryRun ? 'which would free' : 'freeing'} ${bytes(res.bytesFreed)}${res.blobsKept ? `; ${count(res.blobsKept, 'unreferenced blob')} written in the last 10 minutes kept (an import may be claiming them)` : ''}\n` +
             (res.hashCacheRowsRemoved ? `${opts.dryRun ? 'would forget' : 'forgot'} ${res.hashCacheRowsRemoved} remembered file hash(es) unused for 90 days\n` : ''),
         );
       }),
