@@ -1,6 +1,6 @@
 // What a new user meets in the first minutes: the README's commands, typos and slips of the
 // keyboard. Each case here was once wrong in a way a first-time user would notice.
-import { appendFile, chmod, readdir, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { tempDir } from '@workbench/core';
@@ -245,6 +245,29 @@ describe('first use', () => {
     expect((await wb(home, ['gc', '--older-than', '3'])).stdout).toBe('nothing in the trash was deleted more than 3 days ago\nremoved 0 unreferenced blobs, freeing 0 B\n');
     const dry = (await wb(home, ['gc', '--dry-run'])).stdout;
     expect(dry).toMatch(/^would remove from the trash:\n {2}project p \(\w+\)\nwould remove 0 unreferenced blobs, which would free 0 B\n$/);
+  });
+
+  test('wb run artifact -o: a folder receives the file, the copy is writable, and copying again replaces it', async () => {
+    expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
+    await writeFile(path.join(home, 'log.py'), 'import workbench as wb\nopen("model.pkl", "wb").write(b"weights")\nwb.log_artifact("model.pkl", name="out/model.pkl")\n');
+    const r = await wb(home, ['run', '--project', 'p', '--json', '--', 'python3', 'log.py']);
+    expect(r.code, r.stderr).toBe(0);
+    const id = (JSON.parse(r.stdout) as { id: string }).id;
+    await mkdir(path.join(home, 'models'));
+    for (const target of ['models', 'models/']) {
+      const c = await wb(home, ['run', 'artifact', id, 'out/model.pkl', '-o', target]);
+      expect(c.code, c.stderr).toBe(0);
+    }
+    const copy = path.join(home, 'models', 'model.pkl');
+    expect(await readFile(copy, 'utf8')).toBe('weights');
+    expect((await stat(copy)).mode & 0o200).toBe(0o200);
+    const again = await wb(home, ['run', 'artifact', id, 'out/model.pkl', '--out', copy]);
+    expect(again.stdout).toContain(', replacing the file that was there');
+    expect((await readdir(path.join(home, 'models'))).sort()).toEqual(['model.pkl']);
+    const underFile = await wb(home, ['run', 'artifact', id, 'out/model.pkl', '-o', path.join(home, 'log.py', 'x')]);
+    expect(underFile.code).toBe(2);
+    expect(underFile.stderr).toContain(`a file is in the way while writing ${path.join(home, 'log.py', 'x')}: ${path.join(home, 'log.py')}`);
+    expect(underFile.stderr).not.toContain('looks like a bug');
   });
 
   test('a run that was resumed shows its attempt and how to resume a failed one', async () => {

@@ -56,6 +56,12 @@ export function fromSystemError(err: unknown, doing: string): WbError {
     case 'EACCES':
     case 'EPERM':
       return new UserError('INVALID_INPUT', `permission denied while ${doing}: ${e.path ?? ''}`.trim(), { hint: 'check the file permissions', cause: err });
+    case 'EEXIST': // mkdir -p through a file
+      return new UserError('INVALID_INPUT', `a file is in the way while ${doing}: ${e.path ?? ''}`.trim(), { hint: 'check the path: a folder is needed there', cause: err });
+    case 'ENOTDIR':
+      return new UserError('INVALID_INPUT', `part of the path is a file, not a folder, while ${doing}: ${e.path ?? ''}`.trim(), { hint: 'check the path', cause: err });
+    case 'EISDIR':
+      return new UserError('INVALID_INPUT', `a folder is where a file was expected while ${doing}: ${e.path ?? ''}`.trim(), { hint: 'give the path of a file', cause: err });
     case 'ELOOP':
       return new UserError('INVALID_INPUT', `symbolic link loop while ${doing}: ${e.path ?? ''}`.trim(), { hint: 'remove the looping link', cause: err });
     default:

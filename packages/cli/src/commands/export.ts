@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { withWorkspace } from '../context.js';
 import { bytes, printJson } from '../output.js';
 
@@ -9,6 +9,8 @@ export function registerExport(program: Command): void {
     .argument('[ref]', 'NAME@VERSION, NAME@production, NAME@champion …')
     .option('--format <format>', 'zip or docker', 'zip')
     .option('--out <path>', 'the ZIP file (zip) or a new folder (docker)')
+    // -o/--output as in wb run artifact and wb llm bench export.
+    .addOption(new Option('-o, --output <path>', 'the same as --out').hideHelp())
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
@@ -22,8 +24,10 @@ Exports are reproducible (same version → same bytes) and carry a manifest with
 every file. ONNX models get a Node server (onnxruntime-node); scikit-learn pickles a Python
 server (python3 server.py, with the scikit-learn version the run trained with pinned).`,
     )
-    .action(async (ref: string | undefined, opts: { format: string; out?: string; json?: boolean }, cmd: Command) => {
+    .action(async (ref: string | undefined, opts: { format: string; out?: string; output?: string; json?: boolean }, cmd: Command) => {
       const { invalid } = await import('@workbench/core');
+      if (opts.out !== undefined && opts.output !== undefined && opts.out !== opts.output) throw invalid('--out and --output name two different places', 'give one of them');
+      opts.out ??= opts.output;
       if (!ref) throw invalid('which model version?', 'wb export NAME@production --out bundle.zip   (or: wb export verify FILE)');
       if (opts.format !== 'zip' && opts.format !== 'docker') throw invalid(`--format must be zip or docker, not '${opts.format}'`);
       return withWorkspace(cmd, async (ws) => {

@@ -1,6 +1,6 @@
-import { copyFile, mkdir } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { LogLine, Run, RunStatus } from '@workbench/api';
 import type { Workspace } from '@workbench/core';
 import type { PreparedRun } from '@workbench/runner';
@@ -450,16 +450,37 @@ export function registerRun(program: Command): void {
   run
     .command('artifact <id> <name>')
     .description("copy one of a run's artifacts out of the workspace")
-    .option('-o, --output <path>', 'where to write it (default: the artifact name in the current folder)')
-    .action(async (id: string, name: string, opts: { output?: string }, cmd: Command) =>
+    .option('-o, --output <path>', 'where to write it: a file, or a folder to put it in (default: the artifact name in the current folder)')
+    // --out as in wb export.
+    .addOption(new Option('--out <path>', 'the same as --output').hideHelp())
+    .action(async (id: string, name: string, opts: { output?: string; out?: string }, cmd: Command) =>
       withWorkspace(cmd, async (ws) => {
-        const { Runs, Artifacts, checkArtifactName } = await import('@workbench/core');
+        const { Runs, Artifacts, checkArtifactName, fromSystemError } = await import('@workbench/core');
         const r = await new Runs(ws).get(id);
         const a = await new Artifacts(ws).get(r.id, checkArtifactName(name));
-        const dest = path.resolve(opts.output ?? a.name);
-        await mkdir(path.dirname(dest), { recursive: true });
-        await copyFile(a.path, dest);
-        process.stdout.write(`wrote ${dest} (${bytes(a.size)}, sha256 ${a.sha256})\n`);
+        const target = opts.output ?? opts.out;
+        let dest = path.resolve(target ?? a.name);
+        // Like cp: an existing folder (or a path ending in /) receives the file under its own name.
+        const existing = await stat(dest).catch(() => null);
+        if (existing?.isDirectory() || (target !== undefined && /[/\\]$/.test(target))) dest = path.join(dest, path.basename(a.name));
+        const replaced = existing?.isFile() || (await stat(dest).catch(() => null))?.isFile();
+        try {
+          await mkdir(path.dirname(dest), { recursive: true });
+          // Stored blobs are read-only; the copy is the user's file to edit or overwrite, so it is
+          // written fresh (their umask) and renamed into place.
+          const tmp = `${dest}.wb-${process.pid}.tmp`;
+          try {
+            await copyFile(a.path, tmp);
+            await chmod(tmp, 0o666 & ~process.umask());
+            await rename(tmp, dest);
+          } catch (err) {
+            await rm(tmp, { force: true });
+            throw err;
+          }
+        } catch (err) {
+          throw fromSystemError(err, `writing ${dest}`);
+        }
+        process.stdout.write(`wrote ${dest} (${bytes(a.size)}, sha256 ${a.sha256})${replaced ? ', replacing the file that was there' : ''}\n`);
       }),
     );
 }
