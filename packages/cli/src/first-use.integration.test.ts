@@ -237,6 +237,9 @@ describe('first use', () => {
     const verified = await wb(home, ['export', 'verify', 'bundle.zip']);
     expect(verified.code).toBe(0);
     expect(verified.stdout).toBe(`ok: fraud-classifier@1, ${files} files match the manifest\n`);
+    // -o is the same as --out (as in wb run artifact): the same bytes again.
+    expect((await wb(home, ['export', 'fraud-classifier@1', '-o', 'again.zip'])).code).toBe(0);
+    expect(await readFile(path.join(home, 'again.zip'))).toEqual(await readFile(path.join(home, 'bundle.zip')));
   });
 
   test('wb gc says what --older-than left alone, and a dry run says what it would free', async () => {
