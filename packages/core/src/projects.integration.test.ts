@@ -50,4 +50,14 @@ describe('projects', () => {
     expect(restored.deletedAt).toBeNull();
     expect((await projects.list()).map((x) => x.name).sort()).toEqual(['a', 'a2']);
   });
+
+  test('a project in the trash is named as such when asked for, with the command that restores it', async () => {
+    const projects = new Projects(ws);
+    await projects.create('old');
+    await projects.delete('old');
+    for (const ask of [() => projects.resolve('old'), () => projects.get('old')]) {
+      await expect(ask()).rejects.toMatchObject({ code: 'NOT_FOUND', hint: 'it is in the trash: wb project restore old' });
+    }
+    await expect(projects.resolve('never')).rejects.toMatchObject({ hint: 'see the projects: wb project list, or create it: wb project create never' });
+  });
 });

@@ -68,8 +68,20 @@ export class Projects {
       .where((eb) => eb.or([eb('name', '=', ref), eb('id', '=', ref)]))
       .where('deleted_at', 'is', null)
       .executeTakeFirst();
-    if (!row) throw notFound('project', ref, 'see the projects: wb project list, or create it: wb project create ' + ref);
+    if (!row) throw notFound('project', ref, await this.missingHint(ref));
     return row;
+  }
+
+  /** A project that is not live may be in the trash: say how to bring it back rather than to create it. */
+  private async missingHint(ref: string): Promise<string> {
+    const trashed = await this.ws.db
+      .selectFrom('projects')
+      .select('id')
+      .where((eb) => eb.or([eb('name', '=', ref), eb('id', '=', ref)]))
+      .where('deleted_at', 'is not', null)
+      .executeTakeFirst();
+    if (trashed) return `it is in the trash: wb project restore ${ref}`;
+    return 'see the projects: wb project list, or create it: wb project create ' + ref;
   }
 
   /** Find a live project by name or id (or, with `deleted`, one in the trash). */
@@ -83,7 +95,7 @@ export class Projects {
       .execute();
     const row = rows[0];
     if (!row) {
-      throw notFound(opts.deleted ? 'deleted project' : 'project', ref, opts.deleted ? 'see the trash: wb project list --deleted' : 'see the projects: wb project list, or create it: wb project create ' + ref);
+      throw notFound(opts.deleted ? 'deleted project' : 'project', ref, opts.deleted ? 'see the trash: wb project list --deleted' : await this.missingHint(ref));
     }
     const [runs, datasets] = await Promise.all([
       this.ws.db.selectFrom('runs').select((e) => e.fn.countAll<number>().as('c')).where('project_id', '=', row.id).where('deleted_at', 'is', null).executeTakeFirstOrThrow(),
