@@ -257,6 +257,19 @@ describe('find, list, trash', () => {
     expect((await datasets.list({ project: 'nlp' })).map((d) => d.name)).toEqual(['mnist']);
   });
 
+  test('a dataset not found says when it is in the trash or in another project', async () => {
+    const d = await importText('mnist', 'one');
+    await new Projects(ws).create('nlp');
+    await expect(datasets.get('mnist', { project: 'nlp' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      hint: 'it is in project vision, not this one: import it into this project too (the same content is stored only once)',
+    });
+    await datasets.remove('mnist');
+    await expect(datasets.get('mnist')).rejects.toMatchObject({ code: 'NOT_FOUND', hint: `it is in the trash: wb dataset restore ${d.id}` });
+    await expect(datasets.get('mnist@1', { project: 'vision' })).rejects.toMatchObject({ hint: `it is in the trash: wb dataset restore ${d.id}` });
+    await expect(datasets.get('never')).rejects.toMatchObject({ hint: 'see the datasets: wb dataset list, or import one: wb dataset import <path>' });
+  });
+
   test('remove puts every version of a name in the trash; name@v just that one; restore brings them back', async () => {
     const v1 = await importText('mnist', 'one');
     const v2 = await importText('mnist', 'two');

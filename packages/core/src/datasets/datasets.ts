@@ -462,7 +462,7 @@ export class Datasets {
     if (p.version !== null) q = q.where('version', '=', p.version);
     const rows = await q.orderBy('version', 'desc').execute();
     if (rows.length === 0) {
-      throw notFound(deleted ? 'deleted dataset' : 'dataset', ref, deleted ? 'see the trash: wb dataset list --deleted' : 'see the datasets: wb dataset list, or import one: wb dataset import <path>');
+      throw notFound(deleted ? 'deleted dataset' : 'dataset', ref, deleted ? 'see the trash: wb dataset list --deleted' : await this.missingHint(p.name, p.version, projectId));
     }
     const projectIds = [...new Set(rows.map((r) => r.project_id))];
     if (projectIds.length > 1) {
@@ -473,6 +473,26 @@ export class Datasets {
       });
     }
     return { row: rows[0]!, exact: p.version !== null };
+  }
+
+  /**
+   * Why a live dataset by this name was not found: it is in the trash, or it lives in another
+   * project (a run reads its own project's datasets), or there is none.
+   */
+  private async missingHint(name: string, version: number | null, projectId: string | undefined): Promise<string> {
+    const base = (trashed: boolean) => {
+      let q = this.ws.db.selectFrom('datasets').innerJoin('projects', 'projects.id', 'datasets.project_id').select(['datasets.id', 'projects.name as project']).where('datasets.name', '=', name).where('datasets.deleted_at', trashed ? 'is not' : 'is', null);
+      if (version !== null) q = q.where('datasets.version', '=', version);
+      return q;
+    };
+    const trashed = await (projectId ? base(true).where('datasets.project_id', '=', projectId) : base(true)).orderBy('datasets.version', 'desc').executeTakeFirst();
+    if (trashed) return `it is in the trash: wb dataset restore ${trashed.id}`;
+    if (projectId) {
+      const elsewhere = await base(false).where('projects.deleted_at', 'is', null).select('projects.name as project').execute();
+      const names = [...new Set(elsewhere.map((r) => r.project))].sort();
+      if (names.length > 0) return `it is in ${names.length === 1 ? 'project' : 'projects'} ${names.join(', ')}, not this one: import it into this project too (the same content is stored only once)`;
+    }
+    return 'see the datasets: wb dataset list, or import one: wb dataset import <path>';
   }
 
   /** A live project's id; with `orTrashed`, a project in the trash will do too. */
