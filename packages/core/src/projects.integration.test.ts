@@ -51,6 +51,15 @@ describe('projects', () => {
     expect((await projects.list()).map((x) => x.name).sort()).toEqual(['a', 'a2']);
   });
 
+  test('a description longer than the API takes is refused here too, on create and on update', async () => {
+    const projects = new Projects(ws);
+    await expect(projects.create('long', 'x'.repeat(10_001))).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('at most 10000 characters') });
+    expect(await projects.list()).toEqual([]);
+    await projects.create('short', 'x'.repeat(10_000));
+    await expect(projects.describe('short', 'y'.repeat(20_000))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect((await projects.get('short')).description).toHaveLength(10_000);
+  });
+
   test('a project in the trash is named as such when asked for, with the command that restores it', async () => {
     const projects = new Projects(ws);
     await projects.create('old');

@@ -1,7 +1,7 @@
 import type { Project } from '@workbench/api';
 import type { Selectable } from 'kysely';
 import type { ProjectsTable } from './db/schema.js';
-import { UserError, notFound } from './errors.js';
+import { UserError, invalid, notFound } from './errors.js';
 import { recordEvent } from './events.js';
 import { newId } from './ids.js';
 import { checkName } from './names.js';
@@ -24,10 +24,17 @@ function isUniqueViolation(err: unknown): boolean {
   return String((err as Error)?.message ?? '').includes('UNIQUE constraint failed');
 }
 
+/** The HTTP API's limit, kept here so the CLI cannot store what the API would refuse. */
+const MAX_DESCRIPTION = 10_000;
+function checkDescription(description: string): void {
+  if (description.length > MAX_DESCRIPTION) throw invalid(`a project description must be at most ${MAX_DESCRIPTION} characters, got ${description.length}`, 'shorten it');
+}
+
 export class Projects {
   constructor(private readonly ws: Workspace) {}
 
   async create(name: string, description = ''): Promise<Project> {
+    checkDescription(description);
     checkName('project', name);
     const t = now();
     const row: Row = { id: newId(), name, description, created_at: t, updated_at: t, deleted_at: null };
@@ -121,6 +128,7 @@ export class Projects {
   }
 
   async describe(ref: string, description: string): Promise<Project> {
+    checkDescription(description);
     const p = await this.get(ref);
     await this.ws.db.transaction().execute(async (trx) => {
       await trx.updateTable('projects').set({ description, updated_at: now() }).where('id', '=', p.id).execute();
