@@ -273,6 +273,14 @@ describe('first use', () => {
     expect(underFile.stderr).not.toContain('looks like a bug');
   });
 
+  test('every listing that filters by project takes -p as well as --project', async () => {
+    for (const cmd of [['run', 'list'], ['dataset', 'list'], ['model', 'list'], ['model', 'webhook', 'add']]) {
+      expect((await wb(home, [...cmd, '--help'])).stdout, cmd.join(' ')).toMatch(/-p, --project </);
+    }
+    expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
+    expect(await wbJson(home, ['model', 'list', '-p', 'p'])).toEqual([]);
+  });
+
   test('a run that was resumed shows its attempt and how to resume a failed one', async () => {
     expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
     expect((await wb(home, ['run', '--project', 'p', '--quiet', '--', process.execPath, '-e', 'process.exit(3)'])).code).toBe(1);

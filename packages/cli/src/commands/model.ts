@@ -99,7 +99,7 @@ this is a convention between colleagues, not a security boundary: team mode will
     .command('list')
     .alias('ls')
     .description('list models')
-    .option('--project <name>', 'only this project\'s models')
+    .option('-p, --project <name>', 'only this project\'s models')
     .option('--deleted', 'list the trash instead')
     .option('--json', 'print JSON')
     .action(async (opts: { project?: string; deleted?: boolean; json?: boolean }, cmd: Command) =>
@@ -531,7 +531,7 @@ without team mode that is a convention, not a security boundary; team mode will 
   webhook
     .command('add <url>')
     .description('POST every stage, alias and approval event (of one project, or of the whole workspace) to URL')
-    .option('--project <name>', 'only this project\'s models (default: every project)')
+    .option('-p, --project <name>', 'only this project\'s models (default: every project)')
     .option('--secret <secret>', 'the HMAC key (default: a new random one, printed once)')
     .option('--json', 'print JSON')
     .addHelpText(
