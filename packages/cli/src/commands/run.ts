@@ -6,7 +6,7 @@ import type { Workspace } from '@workbench/core';
 import type { PreparedRun } from '@workbench/runner';
 import { openWorkspace, withWorkspace } from '../context.js';
 import { intOption } from '../options.js';
-import { ago, bytes, duration, num, printJson, table, visible } from '../output.js';
+import { ago, bytes, commandLine, duration, num, printJson, table, visible } from '../output.js';
 
 const collect = (v: string, prev: string[]) => prev.concat([v]);
 
@@ -32,7 +32,7 @@ function formatLog(l: LogLine): string {
 async function superviseInForeground(ws: Workspace, prepared: PreparedRun, json: boolean): Promise<number> {
   const { Runs } = await import('@workbench/core');
   const r = prepared.run;
-  if (!json) process.stderr.write(`wb: run ${r.id} (${r.name}) in ${r.projectName}${r.attempt > 1 ? `, attempt ${r.attempt}` : ''}: ${r.command.join(' ')}\n`);
+  if (!json) process.stderr.write(`wb: run ${r.id} (${r.name}) in ${r.projectName}${r.attempt > 1 ? `, attempt ${r.attempt}` : ''}: ${visible(commandLine(r.command))}\n`);
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts++;
@@ -231,7 +231,7 @@ export function registerRun(program: Command): void {
         const lines = [
           `run ${r.id}  ${r.name}  (${r.projectName})`,
           `  status     ${r.status}${r.statusReason ? ` — ${r.statusReason}` : ''}${r.exitCode !== null && !r.statusReason?.includes(`code ${r.exitCode}`) ? ` (exit ${r.exitCode})` : ''}`,
-          `  command    ${r.template ? `template ${r.template}: ` : ''}${r.command.join(' ')}`,
+          `  command    ${r.template ? `template ${r.template}: ` : ''}${visible(commandLine(r.command))}`,
           `  created    ${r.createdAt}`,
           r.startedAt ? `  started    ${r.startedAt}  (${runDuration(r)})` : null,
           r.attempt > 1 ? `  attempt    ${r.attempt} (earlier attempts' points stay: wb run metrics ${r.id} --key K --all)` : null,
