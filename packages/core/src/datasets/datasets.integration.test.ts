@@ -264,6 +264,7 @@ describe('find, list, trash', () => {
       code: 'NOT_FOUND',
       hint: 'it is in project vision, not this one: import it into this project too (the same content is stored only once)',
     });
+    await expect(datasets.get('mnist@7')).rejects.toMatchObject({ code: 'NOT_FOUND', hint: 'mnist has version 1: see wb dataset list --all-versions' });
     await datasets.remove('mnist');
     await expect(datasets.get('mnist')).rejects.toMatchObject({ code: 'NOT_FOUND', hint: `it is in the trash: wb dataset restore ${d.id}` });
     await expect(datasets.get('mnist@1', { project: 'vision' })).rejects.toMatchObject({ hint: `it is in the trash: wb dataset restore ${d.id}` });

@@ -487,6 +487,12 @@ export class Datasets {
     };
     const trashed = await (projectId ? base(true).where('datasets.project_id', '=', projectId) : base(true)).orderBy('datasets.version', 'desc').executeTakeFirst();
     if (trashed) return `it is in the trash: wb dataset restore ${trashed.id}`;
+    if (version !== null) {
+      let q = this.ws.db.selectFrom('datasets').select('version').where('name', '=', name).where('deleted_at', 'is', null);
+      if (projectId) q = q.where('project_id', '=', projectId);
+      const versions = [...new Set((await q.orderBy('version').execute()).map((r) => r.version))];
+      if (versions.length > 0) return `${name} has ${versions.length === 1 ? 'version' : 'versions'} ${versions.join(', ')}: see wb dataset list --all-versions`;
+    }
     if (projectId) {
       const elsewhere = await base(false).where('projects.deleted_at', 'is', null).select('projects.name as project').execute();
       const names = [...new Set(elsewhere.map((r) => r.project))].sort();
