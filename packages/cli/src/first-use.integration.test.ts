@@ -38,6 +38,28 @@ describe('first use', () => {
     const json = await wb(home, ['dataset', 'verify', 'transactions', '--json']);
     expect(json.code).toBe(10);
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, corrupt: ['transactions.csv'], missing: [] });
+
+    // The hint's command puts the stored copy back from the original file.
+    const repairCmd = /wb dataset repair (\w+)/.exec(bad.stderr);
+    expect(repairCmd).not.toBeNull();
+    const repaired = await wb(home, ['dataset', 'repair', repairCmd![1]!]);
+    expect(repaired.code, repaired.stderr).toBe(0);
+    expect(repaired.stdout).toBe('repaired: transactions.csv\n');
+    expect((await wb(home, ['dataset', 'verify', 'transactions'])).code).toBe(0);
+    expect((await wb(home, ['dataset', 'repair', 'transactions'])).stdout).toBe('ok: transactions@1 needs no repair (1 file match)\n');
+  });
+
+  test('dataset repair without the original says so and exits 10', async () => {
+    await projectWithDataset();
+    const d = await wbJson<{ fingerprint: string }>(home, ['dataset', 'show', 'transactions']);
+    const blob = path.join(workspaceOf(home), 'blobs', 'sha256', d.fingerprint.slice(0, 2), d.fingerprint.slice(2, 4), d.fingerprint);
+    await chmod(blob, 0o644);
+    await writeFile(blob, 'damaged');
+    await writeFile(path.join(home, 'transactions.csv'), 'edited since\n');
+    const r = await wb(home, ['dataset', 'repair', 'transactions']);
+    expect(r.code).toBe(10);
+    expect(r.stdout).toContain(`not repaired: transactions.csv (${path.join(home, 'transactions.csv')} has changed since it was imported)`);
+    expect(r.stderr).toContain('--from PATH');
   });
 
   test('a preview of a file the dataset does not have points at a command that exists', async () => {

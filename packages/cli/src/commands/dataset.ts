@@ -165,7 +165,27 @@ export function registerDataset(program: Command): void {
         }
         if (!res.ok) {
           // Same exit status as `wb export verify`: scripts can tell damaged data from bad input.
-          if (!opts.json) process.stderr.write(`error: ${d.name}@${d.version} does not match what was imported (${res.missing.length} missing, ${res.corrupt.length} changed)\nhint: its stored copy was changed or removed outside Workbench: do not train on it, and keep the original (${d.sourcePath || 'the source file'}); stored copies cannot be repaired in place yet\n`);
+          if (!opts.json) process.stderr.write(`error: ${d.name}@${d.version} does not match what was imported (${res.missing.length} missing, ${res.corrupt.length} changed)\nhint: its stored copy was changed or removed outside Workbench: do not train on it; put the stored files back from the original (${d.sourcePath}): wb dataset repair ${d.id}\n`);
+          process.exitCode = 10;
+        }
+      }),
+    );
+  dataset
+    .command('repair <ref>')
+    .description("put back stored files that were changed or removed outside Workbench, from the originals (only files that hash to what was imported are used)")
+    .option('-p, --project <project>', 'the project, when the name is used in several')
+    .option('--from <path>', 'where the original file or folder is now (default: where it was imported from)')
+    .option('--json', 'print JSON')
+    .action(async (ref: string, opts: { project?: string; from?: string; json?: boolean }, cmd: Command) =>
+      withWorkspace(cmd, async (ws) => {
+        const { Datasets } = await import('@workbench/core');
+        const res = await new Datasets(ws).repair(ref, { ...(opts.project ? { project: opts.project } : {}), ...(opts.from ? { from: opts.from } : {}) });
+        const d = res.dataset;
+        if (opts.json) printJson(res);
+        else if (res.repaired.length === 0 && res.failed.length === 0) process.stdout.write(`ok: ${d.name}@${d.version} needs no repair (${count(res.after.filesChecked, 'file')} match)\n`);
+        else process.stdout.write([...res.repaired.map((f) => `repaired: ${f}`), ...res.failed.map((f) => `not repaired: ${f.path} (${f.reason})`)].join('\n') + '\n');
+        if (!res.after.ok) {
+          if (!opts.json) process.stderr.write(`error: ${d.name}@${d.version} is still damaged\nhint: find the original files and give their folder: wb dataset repair ${d.id} --from PATH\n`);
           process.exitCode = 10;
         }
       }),

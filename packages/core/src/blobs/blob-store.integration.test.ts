@@ -72,6 +72,28 @@ describe('blob store', () => {
     expect(await store.verify(sha('never stored'))).toBe(false);
   });
 
+  test('replace puts right bytes over a damaged blob, and needs the digest they must have', async () => {
+    const store = new BlobStore(path.join(dir, 'blobs'));
+    await store.init();
+    const src = path.join(dir, 'a.txt');
+    await writeFile(src, 'hello');
+    const { sha256 } = await store.importFile(src);
+    const p = store.pathFor(sha256);
+    spawnSync('chmod', ['u+w', p]);
+    await writeFile(p, 'hellO');
+    // Without replace the damaged copy stays: the same content "is already stored".
+    expect((await store.importFile(src)).created).toBe(false);
+    expect(await store.verify(sha256)).toBe(false);
+    await expect(store.importFile(src, { replace: true })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await writeFile(path.join(dir, 'other.txt'), 'other');
+    await expect(store.importFile(path.join(dir, 'other.txt'), { expectedSha256: sha256, replace: true })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(await store.verify(sha256)).toBe(false);
+    expect(await store.importFile(src, { expectedSha256: sha256, replace: true })).toMatchObject({ sha256, created: true });
+    expect(await store.verify(sha256)).toBe(true);
+    expect((await stat(p)).mode & 0o777).toBe(0o444);
+    expect(await filesUnder(path.join(dir, 'blobs', 'tmp'))).toEqual([]);
+  });
+
   test('temporary files of interrupted imports are cleared once their writer is gone', async () => {
     const store = new BlobStore(path.join(dir, 'blobs'));
     await store.init();

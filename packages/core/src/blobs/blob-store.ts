@@ -26,6 +26,11 @@ export interface ImportOptions {
    * small files pass false and call `sync()` once before they commit rows that refer to them.
    */
   durable?: boolean;
+  /**
+   * Replace a stored blob of the same name (with `expectedSha256`, so only content that hashes
+   * right ever replaces it): the repair of a copy damaged or emptied outside Workbench.
+   */
+  replace?: boolean;
 }
 
 /**
@@ -125,15 +130,24 @@ export class BlobStore {
         hint: 'the file changed after it was announced; log it again once it is complete',
       });
     }
-    return this.commit(tmp, sha256, size);
+    if (opts.replace && opts.expectedSha256 === undefined) {
+      await unlink(tmp).catch(() => {});
+      throw invalid('replacing a stored blob needs the SHA-256 it must have');
+    }
+    return this.commit(tmp, sha256, size, opts.replace ?? false);
   }
 
   /** Move a fully written, fsynced temporary file under its content address. */
-  private async commit(tmp: string, sha256: string, size: number): Promise<ImportResult> {
+  private async commit(tmp: string, sha256: string, size: number, replace = false): Promise<ImportResult> {
     const final = this.pathFor(sha256);
     try {
       await mkdir(path.dirname(final), { recursive: true });
       await chmod(tmp, 0o444);
+      if (replace) {
+        // rename() swaps the name atomically: a reader sees the damaged copy or the good one.
+        await rename(tmp, final);
+        return { sha256, size, created: true };
+      }
       // link() fails when the name exists, so two writers of the same content never clobber
       // each other and an existing blob is never replaced.
       await link(tmp, final);

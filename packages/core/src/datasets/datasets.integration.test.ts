@@ -314,6 +314,46 @@ describe('verify', () => {
     const r = await datasets.verify(dataset.id);
     expect(r).toMatchObject({ ok: false, missing: ['c.txt'], corrupt: ['b.txt'], manifestOk: true });
   });
+
+  test('repair puts damaged stored copies back from the originals, and only from bytes that hash right', async () => {
+    const set = path.join(dir, 'set');
+    await writeTree(set, { 'a.txt': 'alpha', 'b.txt': 'beta', 'sub/c.txt': 'gamma' });
+    const { dataset } = await datasets.import(set, { project: 'vision' });
+    expect((await datasets.repair('set')).repaired).toEqual([]);
+    const bBlob = ws.blobs.pathFor(sha('beta'));
+    await chmod(bBlob, 0o644);
+    await writeFile(bBlob, 'BETA');
+    await unlink(ws.blobs.pathFor(sha('gamma')));
+    // The original of b.txt changed since: it must not become the stored copy.
+    await writeFile(path.join(set, 'b.txt'), 'beta, edited');
+    const partial = await datasets.repair('set');
+    expect(partial.repaired).toEqual(['sub/c.txt']);
+    expect(partial.failed).toEqual([{ path: 'b.txt', reason: `${path.join(set, 'b.txt')} has changed since it was imported` }]);
+    expect(partial.after).toMatchObject({ ok: false, missing: [], corrupt: ['b.txt'] });
+    expect(await readFile(bBlob, 'utf8')).toBe('BETA');
+    // The originals, moved elsewhere: --from.
+    const moved = path.join(dir, 'moved');
+    await writeTree(moved, { 'b.txt': 'beta' });
+    const fixed = await datasets.repair(dataset.id, { from: moved });
+    expect(fixed).toMatchObject({ repaired: ['b.txt'], failed: [], after: { ok: true } });
+    expect(await readFile(bBlob, 'utf8')).toBe('beta');
+    expect((await lstat(bBlob)).mode & 0o222).toBe(0);
+  });
+
+  test('repair of a file dataset reads the original file, and says when it is gone', async () => {
+    const src = path.join(dir, 'train.csv');
+    await writeFile(src, 'a,b\n1,2\n');
+    const { dataset } = await datasets.import(src, { project: 'vision', name: 'train' });
+    const blob = ws.blobs.pathFor(dataset.fingerprint);
+    await chmod(blob, 0o644);
+    await writeFile(blob, 'a,b\n1,3\n');
+    expect(await datasets.repair('train')).toMatchObject({ repaired: ['train.csv'], failed: [], after: { ok: true } });
+    await unlink(blob);
+    await unlink(src);
+    const gone = await datasets.repair('train');
+    expect(gone.failed).toEqual([{ path: 'train.csv', reason: expect.stringContaining(`no original at ${src}`) }]);
+    expect(gone.after.ok).toBe(false);
+  });
 });
 
 describe('materialize', () => {

@@ -68,6 +68,18 @@ export interface DatasetVerifyResult {
   manifestOk: boolean;
 }
 
+export interface DatasetRepairResult {
+  dataset: Dataset;
+  /** Where the original files were looked for. */
+  from: string;
+  /** Paths whose stored copy was replaced by the original's identical bytes. */
+  repaired: string[];
+  /** Paths still damaged, each with why. */
+  failed: Array<{ path: string; reason: string }>;
+  /** The verification after the repair. */
+  after: DatasetVerifyResult;
+}
+
 const toDataset = (r: Row): Dataset => ({
   id: r.id,
   projectId: r.project_id,
@@ -521,6 +533,43 @@ export class Datasets {
   private async fileRows(datasetId: string): Promise<DatasetFile[]> {
     const rows = await this.ws.db.selectFrom('dataset_files').select(['path', 'size', 'sha256']).where('dataset_id', '=', datasetId).orderBy('path').execute();
     return sortByPath(rows.map((r) => ({ path: r.path, size: Number(r.size), sha256: r.sha256 })));
+  }
+
+  /**
+   * Put back stored copies that were changed or removed outside Workbench, from the original
+   * files (default: where the dataset was imported from). A file is only used when it hashes to
+   * what was imported; the blob is then replaced atomically, which heals every dataset and
+   * artifact that shares it.
+   */
+  async repair(ref: string, opts: DatasetRefOptions & { from?: string } = {}): Promise<DatasetRepairResult> {
+    const before = await this.verify(ref, opts);
+    const d = before.dataset;
+    const from = path.resolve(opts.from ?? d.sourcePath);
+    const repaired: string[] = [];
+    const failed: Array<{ path: string; reason: string }> = [];
+    if (!before.ok) {
+      const files = new Map((await this.fileRows(d.id)).map((f) => [f.path, f]));
+      const fromSt = await stat(from).catch(() => null);
+      for (const rel of [...before.missing, ...before.corrupt]) {
+        const f = files.get(rel)!;
+        // A file dataset's original is the file itself (or a file of that name in a folder given with --from).
+        const src = d.kind === 'file' && fromSt?.isFile() ? from : path.join(from, rel);
+        if (path.relative(from, src).startsWith('..')) {
+          failed.push({ path: rel, reason: 'its path leaves the folder' });
+          continue;
+        }
+        try {
+          await this.ws.blobs.importFile(src, { expectedSha256: f.sha256, replace: true });
+          repaired.push(rel);
+        } catch (err) {
+          const e = err as WbError;
+          failed.push({ path: rel, reason: e.code === 'NOT_FOUND' ? `no original at ${src}` : e.message.includes('not the expected') ? `${src} has changed since it was imported` : e.message });
+        }
+      }
+      if (!before.manifestOk) failed.push({ path: '(the folder manifest)', reason: 'the list of files no longer matches the fingerprint: import the folder again as a new version' });
+    }
+    const after = before.ok ? before : await this.verify(d.id);
+    return { dataset: d, from, repaired, failed, after };
   }
 
   // ---------------------------------------------------------------- trash
