@@ -334,9 +334,12 @@ describe('runs over HTTP and WebSocket', () => {
       [{ params: { '': 1 } }, 'a param name must be 1-256 characters'],
       [{ params: { 'a\nb': 1 } }, 'a param name must not contain control characters'],
       [{ tags: { 'x\ty': 'v' } }, 'a tag name must not contain control characters'],
+      [{ params: { lr: 'PLACEHOLDER_INF' } }, "param 'lr' holds NaN or Infinity"],
     ] as const) {
-      const res = await t.api('/runs', { method: 'POST', json: { project: 'p', command: [node, '-e', '1'], ...body } });
-      expect(res.status, JSON.stringify(body)).toBe(400);
+      // Raw JSON: 1e999 parses to Infinity, which JSON.stringify cannot write.
+      const raw = JSON.stringify({ project: 'p', command: [node, '-e', '1'], ...body }).replace('"PLACEHOLDER_INF"', '1e999');
+      const res = await t.api('/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw });
+      expect(res.status, raw).toBe(400);
       expect((await res.json()).error.message).toContain(message);
     }
     expect((await t.json('/runs?limit=10000')).total).toBe(before);

@@ -68,6 +68,12 @@ function checkKeys(kind: 'param' | 'tag', values: Record<string, unknown> | unde
   }
 }
 
+function hasNonFinite(v: unknown, depth = 0): boolean {
+  if (typeof v === 'number') return !Number.isFinite(v);
+  if (v === null || typeof v !== 'object' || depth > 64) return false;
+  return (Array.isArray(v) ? v : Object.values(v)).some((x) => hasNonFinite(x, depth + 1));
+}
+
 const FILTER = /^(param|metric):([^<>=!]+?)(?::(last|min|max))?\s*(<=|>=|!=|=|<|>)\s*(.*)$/;
 
 /** Runs: creation, the single status writer, listing at scale, and batched ingest. */
@@ -118,6 +124,10 @@ export class Runs {
       if (name !== undefined && (name.length === 0 || name.length > 200 || /[\n\r]/.test(name))) throw invalid('a run name must be 1-200 characters on one line');
       checkKeys('param', input.params);
       checkKeys('tag', input.tags);
+      for (const [key, value] of Object.entries(input.params ?? {})) {
+        // JSON has no NaN or Infinity: stored, the value would silently become null.
+        if (hasNonFinite(value)) throw invalid(`param '${key}' holds NaN or Infinity, which a param cannot keep`, 'pass it as text ("inf"), or leave the param out');
+      }
     }
     // The creating process supervises the run (until it hands it on), so a crash between
     // creation and start still leaves a run that recoverOrphans can mark lost.
