@@ -303,6 +303,23 @@ describe('first use', () => {
     expect(await wbJson(home, ['model', 'list', '-p', 'p'])).toEqual([]);
   });
 
+  test('wb run list shows the param and the metric summary it was sorted or filtered by', async () => {
+    expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
+    for (const [lr, losses] of [['0.1', '0.9, 0.2'], ['0.01', '0.5, 0.4']] as const) {
+      const r = await wb(home, ['run', '--project', 'p', '--param', `lr=${lr}`, '--quiet', '--', 'python3', '-c', `import workbench as wb\nfor i, v in enumerate([${losses}]): wb.log_metric("loss", v, step=i)\nwb.log_metric("acc", 1.0)`]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const byParam = (await wb(home, ['run', 'list', '--sort', 'param:lr', '--asc'])).stdout.split('\n');
+    expect(byParam[0]).toMatch(/ PARAM +METRIC$/);
+    expect(byParam[1]).toMatch(/ lr=0\.01 +acc=1$/);
+    expect(byParam[2]).toMatch(/ lr=0\.1 +acc=1$/);
+    const byMin = (await wb(home, ['run', 'list', '--sort', 'metric:loss:min', '--asc'])).stdout.split('\n');
+    expect(byMin[0]).not.toContain('PARAM');
+    expect(byMin.slice(1, 3).map((l) => /loss min=\S+$/.exec(l)?.[0])).toEqual(['loss min=0.2', 'loss min=0.4']);
+    const filtered = (await wb(home, ['run', 'list', '--where', 'metric:loss:max>0.6'])).stdout.split('\n');
+    expect(filtered[1]).toMatch(/ loss max=0\.9$/);
+  });
+
   test('a run that was resumed shows its attempt and how to resume a failed one', async () => {
     expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
     expect((await wb(home, ['run', '--project', 'p', '--quiet', '--', process.execPath, '-e', 'process.exit(3)'])).code).toBe(1);

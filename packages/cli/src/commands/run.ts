@@ -189,19 +189,27 @@ export function registerRun(program: Command): void {
         });
         if (opts.json) return printJson({ runs, total });
         if (runs.length === 0) return void process.stdout.write(emptyRunList(opts, total) + '\n');
-        const metricKey = /^metric:([^:]+)/.exec(opts.sort)?.[1];
+        // Show what the list was sorted or filtered by: that metric (and summary), that param.
+        const FILTER_HEAD = /^(param|metric):([^<>=!]+?)(?::(last|min|max))?\s*(?:<=|>=|!=|=|<|>)/;
+        const picks = [/^(param|metric):(.+?)(?::(last|min|max))?$/.exec(opts.sort), ...opts.where.map((w) => FILTER_HEAD.exec(w.trim()))];
+        const metricPick = picks.find((m) => m?.[1] === 'metric');
+        const paramKey = picks.find((m) => m?.[1] === 'param')?.[2];
+        const metricKey = metricPick?.[2];
+        const agg = (metricPick?.[3] ?? 'last') as 'last' | 'min' | 'max';
         process.stdout.write(
           table(
             runs.map((r) => {
               const m = metricKey ? r.metrics?.find((x) => x.key === metricKey) : r.metrics?.[0];
+              const hasParam = paramKey !== undefined && Object.prototype.hasOwnProperty.call(r.params, paramKey);
               return {
+                param: hasParam ? `${paramKey}=${typeof r.params[paramKey] === 'string' ? (r.params[paramKey] as string) : JSON.stringify(r.params[paramKey])}` : '',
                 id: r.id,
                 name: r.name,
                 project: r.projectName,
                 status: r.status + (r.status === 'running' && r.progress?.total ? ` ${Math.round((100 * r.progress.current) / r.progress.total)}%` : ''),
                 created: ago(r.createdAt),
                 took: runDuration(r),
-                metric: m ? `${m.key}=${num(m.last)}` : '',
+                metric: m ? `${m.key}${metricKey && agg !== 'last' ? ` ${agg}` : ''}=${num(metricKey ? m[agg] : m.last)}` : '',
               };
             }),
             [
@@ -211,6 +219,7 @@ export function registerRun(program: Command): void {
               { key: 'status', title: 'status' },
               { key: 'created', title: 'created' },
               { key: 'took', title: 'duration' },
+              ...(paramKey !== undefined ? [{ key: 'param', title: 'param' }] : []),
               { key: 'metric', title: 'metric' },
             ],
           ) + (total > runs.length ? `(${runs.length} of ${total}; --limit/--offset for more)\n` : ''),
