@@ -380,6 +380,11 @@ class TorchTemplateTest(_Checks):
         self.check_usage_error(r, "target is required", "a, b, city, price")
         r, _ = run_template(self, "pytorch-mlp", data, {"target": "price", "lr": "fast"})
         self.check_usage_error(r, "param lr")
+        # A width that could never be allocated is a usage error, not torch's traceback.
+        r, _ = run_template(self, "pytorch-mlp", data, {"target": "price", "hidden": 10**12})
+        self.check_usage_error(r, "param hidden must be at most 4096")
+        r, _ = run_template(self, "pytorch-mlp", data, {"target": "price", "epochs": 1e300})
+        self.check_usage_error(r, "param epochs must be at most 100000")
 
 
 if __name__ == "__main__":

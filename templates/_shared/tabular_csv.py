@@ -38,13 +38,16 @@ def load_params(template_dir):
     return params
 
 
-def as_int(name, value, minimum):
+def as_int(name, value, minimum, maximum=None):
     try:
         number = int(value) if not isinstance(value, float) or value.is_integer() else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         number = None
     if number is None or isinstance(value, bool) or number < minimum:
         raise UsageError("param %s must be an integer >= %d, got %r" % (name, minimum, value))
+    if maximum is not None and number > maximum:
+        # Past this the run would only fail later, with an allocator's traceback.
+        raise UsageError("param %s must be at most %d, got %r" % (name, maximum, value))
     return number
 
 
