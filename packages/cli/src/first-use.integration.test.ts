@@ -320,6 +320,18 @@ describe('first use', () => {
     expect(filtered[1]).toMatch(/ loss max=0\.9$/);
   });
 
+  test('wb run --quiet that fails shows the last lines of stderr, which it had hidden', async () => {
+    expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
+    const r = await wb(home, ['run', '--project', 'p', '--quiet', '--', 'python3', '-c', 'import sys\nprint("noise")\nsys.exit("error: param epochs must be an integer >= 1")']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('wb: | error: param epochs must be an integer >= 1\n');
+    expect(r.stderr).toMatch(/wb: the whole log: wb run logs \w+\n$/);
+    const ok = await wb(home, ['run', '--project', 'p', '--quiet', '--', 'python3', '-c', 'import sys; sys.stderr.write("warning only\\n")']);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).not.toContain('wb: |');
+  });
+
   test('a run that was resumed shows its attempt and how to resume a failed one', async () => {
     expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
     expect((await wb(home, ['run', '--project', 'p', '--quiet', '--', process.execPath, '-e', 'process.exit(3)'])).code).toBe(1);

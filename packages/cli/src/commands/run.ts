@@ -29,8 +29,8 @@ function formatLog(l: LogLine): string {
  * after the grace period), a second Ctrl-C kills it at once; the run ends `cancelled` either
  * way. Returns the exit code for `wb` itself.
  */
-async function superviseInForeground(ws: Workspace, prepared: PreparedRun, json: boolean): Promise<number> {
-  const { Runs } = await import('@workbench/core');
+async function superviseInForeground(ws: Workspace, prepared: PreparedRun, json: boolean, quiet = false): Promise<number> {
+  const { Runs, readLogs } = await import('@workbench/core');
   const r = prepared.run;
   if (!json) process.stderr.write(`wb: run ${r.id} (${r.name}) in ${r.projectName}${r.attempt > 1 ? `, attempt ${r.attempt}` : ''}: ${visible(commandLine(r.command))}\n`);
   let interrupts = 0;
@@ -49,6 +49,11 @@ async function superviseInForeground(ws: Workspace, prepared: PreparedRun, json:
   else {
     const metrics = (done.metrics ?? []).slice(0, 8).map((m) => `${visible(m.key)}=${num(m.last)}`).join('  ');
     process.stderr.write(`wb: run ${r.id} ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''} after ${runDuration(done)}${metrics ? `  ${metrics}` : ''}\n`);
+    if (quiet && outcome.status === 'failed') {
+      // --quiet hid the process's output: show why it failed, where it usually says.
+      const last = await readLogs(ws.db, r.id, { stream: 'stderr', tail: true, limit: 5 });
+      if (last.length > 0) process.stderr.write(last.map((l) => `wb: | ${visible(l.text)}\n`).join('') + `wb: the whole log: wb run logs ${r.id}\n`);
+    }
   }
   return statusExit[outcome.status];
 }
@@ -128,7 +133,7 @@ export function registerRun(program: Command): void {
           ...graceMs(opts.grace),
           ...echo(opts.quiet || opts.json),
         });
-        process.exitCode = await superviseInForeground(ws, prepared, opts.json ?? false);
+        process.exitCode = await superviseInForeground(ws, prepared, opts.json ?? false, opts.quiet ?? false);
       } finally {
         await ws.close();
       }
@@ -145,7 +150,7 @@ export function registerRun(program: Command): void {
       const ws = await openWorkspace(cmd);
       try {
         const prepared = await prepareResume(ws, id, { ...graceMs(opts.grace), ...echo(opts.quiet || opts.json) });
-        process.exitCode = await superviseInForeground(ws, prepared, opts.json ?? false);
+        process.exitCode = await superviseInForeground(ws, prepared, opts.json ?? false, opts.quiet ?? false);
       } finally {
         await ws.close();
       }
