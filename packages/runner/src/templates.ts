@@ -61,6 +61,10 @@ export function findPython(requires: string[], env: NodeJS.ProcessEnv = process.
       return py;
     }
   }
+  if (!sawPython && env.WB_PYTHON) {
+    // The user chose this interpreter: the fix is the setting, not an install.
+    throw new UserError('DEPENDENCY_MISSING', `WB_PYTHON is ${env.WB_PYTHON}, which cannot be started`, { hint: 'point WB_PYTHON at a Python 3 interpreter (e.g. /usr/bin/python3), or unset it to use the first python3 on PATH' });
+  }
   if (!sawPython) {
     throw new UserError('DEPENDENCY_MISSING', 'no Python interpreter found (tried ' + candidates.join(', ') + ')', { hint: 'install Python 3: sudo apt-get install -y python3 (or set WB_PYTHON)' });
   }
