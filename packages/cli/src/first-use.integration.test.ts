@@ -332,6 +332,20 @@ describe('first use', () => {
     expect(ok.stderr).not.toContain('wb: |');
   });
 
+  test('wb run logs that prints nothing says so on stderr, keeping stdout empty', async () => {
+    expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
+    const r = await wb(home, ['run', '--project', 'p', '--quiet', '--json', '--', 'python3', '-c', 'print("epoch 1")']);
+    const id = (JSON.parse(r.stdout) as { id: string }).id;
+    const none = await wb(home, ['run', 'logs', id, '--search', 'nan loss', '--stream', 'stdout']);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toBe(`no log lines on stdout containing 'nan loss' (wb run logs ${id} shows them all)\n`);
+    const some = await wb(home, ['run', 'logs', id, '--search', 'epoch']);
+    expect(some.stdout).toMatch(/ epoch 1\n$/);
+    expect(some.stderr).toBe('');
+    expect((await wb(home, ['run', 'logs', id, '--search', 'x', '--json'])).stderr).toBe('');
+  });
+
   test('a run that was resumed shows its attempt and how to resume a failed one', async () => {
     expect((await wb(home, ['project', 'create', 'p'])).code).toBe(0);
     expect((await wb(home, ['run', '--project', 'p', '--quiet', '--', process.execPath, '-e', 'process.exit(3)'])).code).toBe(1);

@@ -287,7 +287,11 @@ export function registerRun(program: Command): void {
         const runs = new Runs(ws);
         const r = await runs.get(id);
         const filter = { ...(opts.stream ? { stream: opts.stream as LogLine['stream'] } : {}), ...(opts.search ? { search: opts.search } : {}) };
-        const print = (lines: LogLine[]) => process.stdout.write(lines.map((l) => (opts.json ? JSON.stringify(l) : formatLog(l))).join('\n') + (lines.length ? '\n' : ''));
+        let printed = 0;
+        const print = (lines: LogLine[]) => {
+          printed += lines.length;
+          process.stdout.write(lines.map((l) => (opts.json ? JSON.stringify(l) : formatLog(l))).join('\n') + (lines.length ? '\n' : ''));
+        };
         let after = 0;
         if (opts.tail) {
           const lines = await readLogs(ws.db, r.id, { ...filter, tail: true, limit: intOption(opts.tail, '--tail', 1, 1_000_000) ?? 10 });
@@ -309,6 +313,11 @@ export function registerRun(program: Command): void {
             break;
           }
           await new Promise((res) => setTimeout(res, 200));
+        }
+        // Silence would read as "the command hung" or "the run logged nothing": say which (on stderr, so pipes stay clean).
+        if (printed === 0 && !opts.json) {
+          const what = [opts.stream ? `on ${opts.stream}` : '', opts.search ? `containing '${opts.search}'` : ''].filter(Boolean).join(' ');
+          process.stderr.write(what ? `no log lines ${what} (wb run logs ${r.id} shows them all)\n` : `run ${r.id} has no log lines\n`);
         }
       }),
     );
