@@ -262,6 +262,11 @@ describe('first use', () => {
     // -o is the same as --out (as in wb run artifact): the same bytes again.
     expect((await wb(home, ['export', 'fraud-classifier@1', '-o', 'again.zip'])).code).toBe(0);
     expect(await readFile(path.join(home, 'again.zip'))).toEqual(await readFile(path.join(home, 'bundle.zip')));
+    // An existing folder receives the ZIP under its usual name.
+    await mkdir(path.join(home, 'exports'));
+    const intoDir = await wb(home, ['export', 'fraud-classifier@1', '--out', 'exports']);
+    expect(intoDir.code, intoDir.stderr).toBe(0);
+    expect(await readFile(path.join(home, 'exports', 'fraud-classifier-v1.zip'))).toEqual(await readFile(path.join(home, 'bundle.zip')));
   });
 
   test('wb gc says what --older-than left alone, and a dry run says what it would free', async () => {

@@ -35,7 +35,13 @@ server (python3 server.py, with the scikit-learn version the run trained with pi
         const { exportZip, exportDocker } = await import('@workbench/ship');
         const models = new Models(ws);
         const v = await models.version(ref);
-        const out = opts.out ?? (opts.format === 'zip' ? `${v.modelName}-v${v.version}.zip` : `${v.modelName}-v${v.version}-docker`);
+        const defaultName = opts.format === 'zip' ? `${v.modelName}-v${v.version}.zip` : `${v.modelName}-v${v.version}-docker`;
+        let out = opts.out ?? defaultName;
+        // Like cp: a ZIP sent to an existing folder goes inside it, under its usual name.
+        if (opts.format === 'zip' && opts.out !== undefined) {
+          const { stat } = await import('node:fs/promises');
+          if ((await stat(opts.out).catch(() => null))?.isDirectory()) out = (await import('node:path')).join(opts.out, defaultName);
+        }
         const src = { version: v, artifactPath: models.artifactPath(v) };
         let r;
         if (opts.format === 'zip') {
