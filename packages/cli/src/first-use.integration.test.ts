@@ -176,6 +176,13 @@ describe('first use', () => {
     const [run] = (await wbJson<{ runs: Array<{ id: string; tags: Record<string, string> }> }>(home, ['run', 'list'])).runs;
     expect(run!.tags.note).toBe('line one\nline two');
     expect((await wb(home, ['run', 'show', run!.id])).stdout).toContain('  note = line one\\nline two\n');
+    // A terminal escape in a run name is shown, never sent to the terminal.
+    const r = await wb(home, ['run', '--project', 'p', '--name', 'x\x1b[2Jy', '--quiet', '--json', '--', process.execPath, '-e', '1']);
+    const id = (JSON.parse(r.stdout) as { id: string }).id;
+    const shown = (await wb(home, ['run', 'show', id])).stdout;
+    expect(shown).toContain(`run ${id}  x\\x1b[2Jy  (p)`);
+    expect(shown).not.toContain('\x1b');
+    expect((await wb(home, ['run', 'list'])).stdout).not.toContain('\x1b');
   });
 
   test('wb run compare puts runs side by side, in a table and as JSON', async () => {

@@ -32,7 +32,7 @@ function formatLog(l: LogLine): string {
 async function superviseInForeground(ws: Workspace, prepared: PreparedRun, json: boolean, quiet = false): Promise<number> {
   const { Runs, readLogs } = await import('@workbench/core');
   const r = prepared.run;
-  if (!json) process.stderr.write(`wb: run ${r.id} (${r.name}) in ${r.projectName}${r.attempt > 1 ? `, attempt ${r.attempt}` : ''}: ${visible(commandLine(r.command))}\n`);
+  if (!json) process.stderr.write(`wb: run ${r.id} (${visible(r.name)}) in ${r.projectName}${r.attempt > 1 ? `, attempt ${r.attempt}` : ''}: ${visible(commandLine(r.command))}\n`);
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts++;
@@ -243,7 +243,7 @@ export function registerRun(program: Command): void {
         const artifacts = await new Artifacts(ws).list(r.id);
         if (opts.json) return printJson({ ...r, artifacts });
         const lines = [
-          `run ${r.id}  ${r.name}  (${r.projectName})`,
+          `run ${r.id}  ${visible(r.name)}  (${r.projectName})`,
           `  status     ${r.status}${r.statusReason ? ` — ${r.statusReason}` : ''}${r.exitCode !== null && !r.statusReason?.includes(`code ${r.exitCode}`) ? ` (exit ${r.exitCode})` : ''}`,
           `  command    ${r.template ? `template ${r.template}: ` : ''}${visible(commandLine(r.command))}`,
           `  created    ${r.createdAt}`,
