@@ -101,6 +101,9 @@ describe('first use', () => {
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.length, args.join(' ')).toBeGreaterThan(0);
     }
+    expect((await wb(home, ['dataset', 'import', 'x.csv'])).stderr).toBe("error: required option '-p, --project <project>' not specified\n(wb dataset import --help lists its options)\n");
+    expect((await wb(home, ['model', 'alias', 'frob'])).stderr).toContain('(wb model alias --help lists its commands)');
+    expect((await wb(home, ['frobnicate'])).stderr).toContain('(wb --help lists the commands)');
     expect((await wb(home, ['--help'])).code).toBe(0);
     expect((await wb(home, ['run', '--help'])).code).toBe(0);
     expect((await wb(home, ['--version'])).code).toBe(0);

@@ -45,5 +45,15 @@ export function buildProgram(): Command {
   registerLlmConform(llmGroup(program));
   registerNew(program);
   registerLlm(program);
+  pointUsageErrorsAtHelp(program);
   return program;
+}
+
+/** A usage mistake ends with the help command of the command it was made in, not only wb's. */
+function pointUsageErrorsAtHelp(cmd: Command, path: string[] = []): void {
+  for (const sub of cmd.commands) {
+    const subPath = [...path, sub.name()];
+    sub.showHelpAfterError(`(wb ${subPath.join(' ')} --help lists its ${sub.commands.length > 0 ? 'commands' : 'options'})`);
+    pointUsageErrorsAtHelp(sub, subPath);
+  }
 }
