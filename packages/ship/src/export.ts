@@ -70,7 +70,7 @@ export async function exportZip(src: ExportSource, out: string, opts: { onProgre
   try {
     await mkdir(path.dirname(path.resolve(out)), { recursive: true });
     await pipeline(zip.outputStream, pooledFileWriter(tmp, pool));
-    if (reader.sha256() !== v.sha256) throw new OperationalError('IO_ERROR', `the stored artifact of ${v.modelName}@${v.version} does not match its SHA-256`, { hint: 'the blob store is damaged: wb workspace verify' });
+    if (reader.sha256() !== v.sha256) throw new OperationalError('IO_ERROR', `the stored artifact of ${v.modelName}@${v.version} does not match its SHA-256`, { hint: `its stored copy (sha256 ${v.sha256.slice(0, 12)}… in the workspace's blobs folder) was changed outside Workbench: put the original file back there from a backup, or register a new version from a new run` });
     await rename(tmp, out);
   } catch (err) {
     await removeQuietly(tmp);

@@ -279,6 +279,25 @@ z = zipfile.ZipFile(sys.argv[2], 'w'); z.writestr('manifest.json', '{"format": "
     }
   });
 
+  test('a stored artifact changed outside Workbench fails the export with what to do, and leaves no file behind', async () => {
+    const { dir: out, dispose } = await tempDir();
+    try {
+      const damaged = path.join(out, 'damaged.onnx');
+      const bytes = await readFile(new Models(ws).artifactPath(v));
+      bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
+      await writeFile(damaged, bytes);
+      await expect(exportZip({ version: v, artifactPath: damaged }, path.join(out, 'x.zip'))).rejects.toMatchObject({
+        code: 'IO_ERROR',
+        message: expect.stringContaining('does not match its SHA-256'),
+        hint: expect.stringContaining('from a backup'),
+      });
+      const { readdir } = await import('node:fs/promises');
+      expect((await readdir(out)).sort()).toEqual(['damaged.onnx']);
+    } finally {
+      await dispose();
+    }
+  });
+
   test('the Docker build context is deterministic, verifiable, and its server runs with plain Node', async () => {
     const { dir: out, dispose } = await tempDir();
     let child: ChildProcess | undefined;
