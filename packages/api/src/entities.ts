@@ -135,7 +135,22 @@ export const templateSchema = z.object({
   description: z.string(),
   entry: z.string(),
   requires: z.array(z.string()),
-  params: z.record(z.string(), z.object({ description: z.string(), required: z.boolean().optional(), default: z.unknown().optional() })),
+  params: z.record(
+    z.string(),
+    z.object({
+      description: z.string(),
+      required: z.boolean().optional(),
+      default: z.unknown().optional(),
+      /** Checked before a run is created, so a mistyped value is an error, not a failed run. */
+      type: z.enum(['integer', 'number', 'string']).optional(),
+      min: z.number().optional(),
+      max: z.number().optional(),
+      /** Exclusive bounds, for fractions that must stay strictly inside (0, 1). */
+      above: z.number().optional(),
+      below: z.number().optional(),
+      choices: z.array(z.string()).optional(),
+    }),
+  ),
 });
 export type Template = z.infer<typeof templateSchema>;
 

@@ -24,11 +24,44 @@ export function getTemplate(name: string, dir = templatesDir): Template & { dir:
   return { ...t, dir: path.join(dir, name) };
 }
 
-/** Fill in defaults and refuse a template run that lacks a required param. */
+type ParamSpec = Template['params'][string];
+
+/** The value as its spec's type, or an error that says what the param accepts. */
+function checkParam(template: string, key: string, value: unknown, spec: ParamSpec): unknown {
+  const accepts = (): string => {
+    if (spec.choices) return `one of ${spec.choices.join(', ')}`;
+    const bounds = [
+      spec.min !== undefined ? `≥ ${spec.min}` : spec.above !== undefined ? `> ${spec.above}` : '',
+      spec.max !== undefined ? `≤ ${spec.max}` : spec.below !== undefined ? `< ${spec.below}` : '',
+    ].filter(Boolean);
+    return `${spec.type === 'integer' ? 'a whole number' : 'a number'}${bounds.length ? ' ' + bounds.join(' and ') : ''}`;
+  };
+  const refuse = (): never => {
+    const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : String(value);
+    throw invalid(`template ${template}: --param ${key} must be ${accepts()}, not ${shown}`, `${spec.description}`);
+  };
+  if (!spec.type) return value;
+  if (spec.type === 'string') {
+    const text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : refuse();
+    if (spec.choices && !spec.choices.includes(text)) refuse();
+    return text;
+  }
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+  if (!Number.isFinite(n)) refuse();
+  if (spec.type === 'integer' && !Number.isSafeInteger(n)) refuse();
+  if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) refuse();
+  if ((spec.above !== undefined && n <= spec.above) || (spec.below !== undefined && n >= spec.below)) refuse();
+  return n;
+}
+
+/**
+ * Fill in defaults and check every given value against its spec before a run exists, so a
+ * mistyped `--param epochs=-1` is an error to fix rather than a failed run in the list.
+ */
 export function resolveTemplateParams(t: Template, given: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, spec] of Object.entries(t.params)) {
-    if (given[k] !== undefined) out[k] = given[k];
+    if (given[k] !== undefined && given[k] !== null) out[k] = checkParam(t.name, k, given[k], spec);
     else if (spec.default !== undefined) out[k] = spec.default;
     else if (spec.required) throw invalid(`template ${t.name} needs --param ${k}=… (${spec.description})`);
   }
