@@ -48,7 +48,7 @@ describe('templates', () => {
     expect(run.artifacts.filter((a) => a.name !== 'model.onnx')).toEqual([expect.objectContaining({ name: 'model.pkl', kind: 'model' }), expect.objectContaining({ name: 'model.schema.json', kind: 'file' })]);
   });
 
-  test('a template without its required param is refused before a run is recorded', async () => {
+  test('a template without its required param, or with a value out of range, is refused before a run is recorded', async () => {
     const r = await wb(home, ['run', '--project', 'fraud-detection', '--template', 'tabular-sklearn', '--dataset', 'transactions']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--param target=');
@@ -56,6 +56,10 @@ describe('templates', () => {
     const unknown = await wb(home, ['run', '--project', 'fraud-detection', '--template', 'no-such', '--dataset', 'transactions']);
     expect(unknown.code).toBe(3);
     expect(unknown.stderr).toMatch(/available: pytorch-mlp, tabular-sklearn/);
+    const bad = await wb(home, ['run', '--project', 'fraud-detection', '--template', 'pytorch-mlp', '--dataset', 'transactions', '--param', 'target=is_fraud', '--param', 'epochs=-1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--param epochs must be a whole number ≥ 1 and ≤ 100000, not -1');
+    expect((await wbJson<{ total: number }>(home, ['run', 'list'])).total).toBe(0);
   });
 
   test('pytorch-mlp trains per epoch and exports ONNX', async () => {
