@@ -59,7 +59,8 @@ describe('blob store', () => {
     await expect(store.importFile(path.join(dir, 'folder'))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 
-  test('a corrupted blob fails verification', async () => {
+  /** 'hello' stored, then its stored copy changed behind the store's back. */
+  async function damagedBlob(): Promise<{ store: BlobStore; src: string; sha256: string; p: string }> {
     const store = new BlobStore(path.join(dir, 'blobs'));
     await store.init();
     const src = path.join(dir, 'a.txt');
@@ -68,19 +69,17 @@ describe('blob store', () => {
     const p = store.pathFor(sha256);
     spawnSync('chmod', ['u+w', p]);
     await writeFile(p, 'hellO');
+    return { store, src, sha256, p };
+  }
+
+  test('a corrupted blob fails verification', async () => {
+    const { store, sha256 } = await damagedBlob();
     expect(await store.verify(sha256)).toBe(false);
     expect(await store.verify(sha('never stored'))).toBe(false);
   });
 
   test('replace puts right bytes over a damaged blob, and needs the digest they must have', async () => {
-    const store = new BlobStore(path.join(dir, 'blobs'));
-    await store.init();
-    const src = path.join(dir, 'a.txt');
-    await writeFile(src, 'hello');
-    const { sha256 } = await store.importFile(src);
-    const p = store.pathFor(sha256);
-    spawnSync('chmod', ['u+w', p]);
-    await writeFile(p, 'hellO');
+    const { store, src, sha256, p } = await damagedBlob();
     // Without replace the damaged copy stays: the same content "is already stored".
     expect((await store.importFile(src)).created).toBe(false);
     expect(await store.verify(sha256)).toBe(false);
