@@ -18,7 +18,6 @@ export function table(rows: Array<Record<string, unknown>>, columns: Array<{ key
 
 /** A newline or tab inside a value (a tag, a name from an older workspace) would split its row: show it escaped. */
 export function visible(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\x00-\x1f\x7f]/g, (c) => ({ '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 

@@ -13,6 +13,7 @@ export { openSqlite } from './db/connect.js';
 export type { Database } from './db/schema.js';
 export * from './runs/run-state.js';
 export * from './runs/runs.js';
+export * from './runs/keys.js';
 export * from './runs/metrics.js';
 export * from './runs/metric-codec.js';
 export * from './runs/series.js';

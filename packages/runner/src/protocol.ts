@@ -3,6 +3,7 @@
  * library: a training loop can send hundreds of thousands of lines a second, and every
  * rejection must say exactly what was wrong so it can be kept as a readable warning.
  */
+import { hasControlCharacters, MAX_KEY_LENGTH } from '@workbench/core';
 export type RunEvent =
   | { type: 'log'; level: string; message: string; ts: number | null }
   | { type: 'metric'; points: Array<{ key: string; value: number; step: number | null }>; attempt: number | null; ts: number | null }
@@ -14,7 +15,6 @@ export type RunEvent =
 
 export type ParseResult = { ok: true; event: RunEvent } | { ok: false; error: string };
 
-const MAX_KEY = 256;
 const LEVELS = new Set(['TRACE', 'DEBUG', 'INFO', 'WARN', 'WARNING', 'ERROR', 'CRITICAL', 'FATAL']);
 
 function num(v: unknown): number | undefined {
@@ -44,9 +44,8 @@ function parseStep(v: unknown): number | null | string {
 
 function checkKey(k: unknown): string | null {
   if (typeof k !== 'string' || k.length === 0) return 'key must be a non-empty string';
-  if (k.length > MAX_KEY) return `key is longer than ${MAX_KEY} characters`;
-  // A newline or tab in a key would break every table and log line that shows it.
-  if (/[\x00-\x1f\x7f]/.test(k)) return `key must not contain control characters (newline, tab, …), got ${JSON.stringify(k).slice(0, 60)}`;
+  if (k.length > MAX_KEY_LENGTH) return `key is longer than ${MAX_KEY_LENGTH} characters`;
+  if (hasControlCharacters(k)) return `key must not contain control characters (newline, tab, …), got ${JSON.stringify(k).slice(0, 60)}`;
   return null;
 }
 

@@ -1,3 +1,4 @@
+import { hasControlCharacters, MAX_KEY_LENGTH } from './keys.js';
 import { sql, type Insertable, type Selectable, type Transaction } from 'kysely';
 import type { Run, RunStatus } from '@workbench/api';
 import type { Database, RunDatasetsTable, RunParamsTable, RunTagsTable, RunsTable } from '../db/schema.js';
@@ -62,9 +63,8 @@ function paramNum(v: unknown): number | null {
 /** The rule the run protocol applies to keys, for params and tags that arrive another way (CLI, API). */
 function checkKeys(kind: 'param' | 'tag', values: Record<string, unknown> | undefined): void {
   for (const key of Object.keys(values ?? {})) {
-    if (key.length === 0 || key.length > 256) throw invalid(`a ${kind} name must be 1-256 characters, got ${key.length}`, `e.g. --${kind} lr=0.01`);
-    // eslint-disable-next-line no-control-regex
-    if (/[\x00-\x1f\x7f]/.test(key)) throw invalid(`a ${kind} name must not contain control characters (newline, tab, …): ${JSON.stringify(key).slice(0, 60)}`);
+    if (key.length === 0 || key.length > MAX_KEY_LENGTH) throw invalid(`a ${kind} name must be 1-${MAX_KEY_LENGTH} characters, got ${key.length}`, `e.g. --${kind} lr=0.01`);
+    if (hasControlCharacters(key)) throw invalid(`a ${kind} name must not contain control characters (newline, tab, …): ${JSON.stringify(key).slice(0, 60)}`);
   }
 }
 
