@@ -170,18 +170,32 @@ function arrayRow(width) {
   space();
   for (let j = 0; j < width; j++) {
     values[count + j] = value();
-    if (failed) return false;
-    space();
-    const sep = b[at++];
-    if (sep === RBRACKET) {
-      if (j !== width - 1) return false;
-      count += width;
-      return true;
-    }
-    if (sep !== COMMA || j === width - 1) return false;
-    space();
+    const next = afterRowValue(j, width, RBRACKET);
+    if (next !== CONTINUE) return next === ROW_DONE;
   }
   return false;
+}
+
+const CONTINUE = 0;
+const ROW_DONE = 1;
+const MALFORMED = 2;
+
+/**
+ * After the n-th of a row's `width` values: a comma before the last one, the row's closing
+ * bracket or brace after it. At the close the row counts as read.
+ */
+function afterRowValue(n, width, close) {
+  if (failed) return MALFORMED;
+  space();
+  const sep = b[at++];
+  if (sep === close) {
+    if (n !== width - 1) return MALFORMED;
+    count += width;
+    return ROW_DONE;
+  }
+  if (sep !== COMMA || n === width - 1) return MALFORMED;
+  space();
+  return CONTINUE;
 }
 
 function objectRow(plan, width) {
@@ -218,16 +232,8 @@ function objectRow(plan, width) {
     at++;
     space();
     values[count + k] = value();
-    if (failed) return false;
-    space();
-    const sep = b[at++];
-    if (sep === RBRACE) {
-      if (n !== width - 1) return false;
-      count += width;
-      return true;
-    }
-    if (sep !== COMMA || n === width - 1) return false;
-    space();
+    const next = afterRowValue(n, width, RBRACE);
+    if (next !== CONTINUE) return next === ROW_DONE;
   }
   return false;
 }
