@@ -96,6 +96,16 @@ export function CommandPalette() {
     setOpen(false);
     fn();
   };
+  // Things with a name and a page: found by typing the name.
+  const named: Array<{ heading: string; icon: ReactNode; items: Array<{ id: string; value: string; label: string; to: string }> }> = [
+    { heading: 'Projects', icon: <Boxes size={14} />, items: (projects.data ?? []).map((p) => ({ id: p.id, value: `project ${p.name}`, label: p.name, to: `/projects/${encodeURIComponent(p.name)}` })) },
+    {
+      heading: 'Datasets',
+      icon: <Database size={14} />,
+      items: (datasets.data ?? []).map((d) => ({ id: d.id, value: `dataset ${d.name}@${d.version} ${d.id}`, label: `${d.name}@${d.version}`, to: `/datasets/${encodeURIComponent(d.id)}` })),
+    },
+    { heading: 'Models', icon: <Package size={14} />, items: (models.data ?? []).map((m) => ({ id: m.id, value: `model ${m.name}`, label: m.name, to: `/models/${encodeURIComponent(m.name)}` })) },
+  ];
   const themes: Array<[Theme, string, ReactNode]> = [
     ['light', 'Light theme', <Sun size={14} />],
     ['dark', 'Dark theme', <Moon size={14} />],
@@ -135,32 +145,17 @@ export function CommandPalette() {
                   ))}
                 </Command.Group>
               )}
-              {(projects.data?.length ?? 0) > 0 && (
-                <Command.Group heading="Projects" className={groupClass}>
-                  {projects.data!.map((p) => (
-                    <Item key={p.id} value={`project ${p.name}`} onSelect={() => go(`/projects/${encodeURIComponent(p.name)}`)} icon={<Boxes size={14} />}>
-                      {p.name}
-                    </Item>
-                  ))}
-                </Command.Group>
-              )}
-              {(datasets.data?.length ?? 0) > 0 && (
-                <Command.Group heading="Datasets" className={groupClass}>
-                  {datasets.data!.map((d) => (
-                    <Item key={d.id} value={`dataset ${d.name}@${d.version} ${d.id}`} onSelect={() => go(`/datasets/${encodeURIComponent(d.id)}`)} icon={<Database size={14} />}>
-                      {d.name}@{d.version}
-                    </Item>
-                  ))}
-                </Command.Group>
-              )}
-              {(models.data?.length ?? 0) > 0 && (
-                <Command.Group heading="Models" className={groupClass}>
-                  {models.data!.map((m) => (
-                    <Item key={m.id} value={`model ${m.name}`} onSelect={() => go(`/models/${encodeURIComponent(m.name)}`)} icon={<Package size={14} />}>
-                      {m.name}
-                    </Item>
-                  ))}
-                </Command.Group>
+              {named.map(
+                (g) =>
+                  g.items.length > 0 && (
+                    <Command.Group key={g.heading} heading={g.heading} className={groupClass}>
+                      {g.items.map((x) => (
+                        <Item key={x.id} value={x.value} onSelect={() => go(x.to)} icon={g.icon}>
+                          {x.label}
+                        </Item>
+                      ))}
+                    </Command.Group>
+                  ),
               )}
               <Command.Group heading="Actions" className={groupClass}>
                 {themes.map(([t, label, icon]) => (
