@@ -82,14 +82,18 @@ export class ModelApprovals {
     return m;
   }
 
-  private async decided(id: string): Promise<ApprovalRequest> {
-    const r = await this.row(id);
+  private async withModelName(r: RequestRow): Promise<ApprovalRequest> {
     const m = await this.ws.db.selectFrom('models').select('name').where('id', '=', r.model_id).executeTakeFirstOrThrow();
     return toRequest(r, m.name);
   }
 
+  /** The request as it is now, after a change to it. */
+  private async decided(id: string): Promise<ApprovalRequest> {
+    return this.withModelName(await this.row(id));
+  }
+
   async get(ref: string): Promise<ApprovalRequest> {
-    return this.decided((await this.row(ref)).id);
+    return this.withModelName(await this.row(ref));
   }
 
   /** Requests of live models (of one model with `model`), pending first, then the newest decided. */
